@@ -1,0 +1,106 @@
+/**
+ * Every failure segdl reports is a DownloadError with a stable `code`. Callers (and the retry
+ * policy) match on codes, never on message text.
+ */
+export type ErrorCode =
+  /** An HTTP status the engine cannot use (4xx other than 408/429, or 5xx after retries). */
+  | 'ERR_HTTP_STATUS'
+  /** A 206 whose Content-Range/Content-Length does not match what was asked. */
+  | 'ERR_RANGE_MISMATCH'
+  /** A malformed or contradictory response (bad Content-Range, multipart, encoding). */
+  | 'ERR_PROTOCOL'
+  /** The server answered a ranged request with the full body (no range support mid-way). */
+  | 'ERR_RANGE_UNSUPPORTED'
+  /** The remote file changed (size or strong validator) since the download started. */
+  | 'ERR_REMOTE_CHANGED'
+  /** The connection ended before the body did. */
+  | 'ERR_INCOMPLETE'
+  /** A network-level failure (reset, refused, DNS, TLS handshake). */
+  | 'ERR_NETWORK'
+  /** No bytes (or too few) arrived within the stall window. */
+  | 'ERR_STALLED'
+  /** A segment or the download used up its retry budget; `cause` is the last failure. */
+  | 'ERR_RETRIES_EXHAUSTED'
+  /** The verified digest differs from the expected one. */
+  | 'ERR_CHECKSUM_MISMATCH'
+  /** Another process holds the lock on this output. */
+  | 'ERR_LOCKED'
+  /** A file exists at the final path and overwriting was not allowed. */
+  | 'ERR_TARGET_EXISTS'
+  /** ENOSPC / EFBIG while writing or from the free-space check. */
+  | 'ERR_DISK_FULL'
+  /** Any other file-system failure. */
+  | 'ERR_IO'
+  /** The file is larger than `maxSize`. */
+  | 'ERR_TOO_LARGE'
+  /** A bad option or argument. */
+  | 'ERR_INVALID_OPTION'
+  /** A server-supplied file name that cannot be made safe. */
+  | 'ERR_UNSAFE_FILENAME'
+  /** The caller aborted. */
+  | 'ERR_ABORTED';
+
+export interface DownloadErrorContext {
+  url?: string | undefined;
+  /** The segment's byte range [start, end) when the failure belongs to one segment. */
+  segment?: { start: number; end: number } | undefined;
+  status?: number | undefined;
+  /** Milliseconds the server asked us to wait (Retry-After). */
+  retryAfterMs?: number | undefined;
+  cause?: unknown;
+}
+
+export class DownloadError extends Error {
+  override readonly name: string = 'DownloadError';
+  readonly code: ErrorCode;
+  readonly url: string | undefined;
+  readonly segment: { start: number; end: number } | undefined;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message: string, context: DownloadErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.code = code;
+    this.url = context.url;
+    this.segment = context.segment;
+    this.status = context.status;
+    this.retryAfterMs = context.retryAfterMs;
+  }
+}
+
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_NETWORK',
+  'ERR_INCOMPLETE',
+  'ERR_STALLED',
+  // A shifted or short range from a flaky proxy is worth one more try; the budget bounds it.
+  'ERR_RANGE_MISMATCH',
+]);
+
+/** Statuses that mean "try again later", per RFC 9110 and common CDN practice. */
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** Whether a failure may succeed when the same request is repeated. Decided from codes only. */
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof DownloadError)) return false;
+  if (error.code === 'ERR_HTTP_STATUS') return error.status !== undefined && RETRYABLE_STATUSES.has(error.status);
+  return RETRYABLE_CODES.has(error.code);
+}
+
+/** Maps a Node/undici low-level error to a DownloadError, keeping it as `cause`. */
+export function toDownloadError(error: unknown, url?: string): DownloadError {
+  if (error instanceof DownloadError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ENOSPC' || code === 'EFBIG') {
+    return new DownloadError('ERR_DISK_FULL', 'disk full while writing the download', { url, cause: error });
+  }
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && isFsCode(code)) {
+    return new DownloadError('ERR_IO', `file system error ${code}`, { url, cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new DownloadError('ERR_NETWORK', `network error: ${message}`, { url, cause: error });
+}
+
+const FS_CODES = new Set(['EACCES', 'EPERM', 'EIO', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOENT', 'EBADF', 'EMFILE', 'ENFILE', 'ELOOP']);
+function isFsCode(code: string): boolean {
+  return FS_CODES.has(code);
+}

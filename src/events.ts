@@ -1,0 +1,52 @@
+/** The typed events a Download emits; the CLI's --json output uses the same shapes. */
+import type { ErrorCode } from './errors.js';
+
+export interface SegmentView {
+  start: number;
+  end: number;
+  /** Bytes written so far (from `start`). */
+  done: number;
+  /** Whether a connection is working on this segment now. */
+  active: boolean;
+  /** Current throughput of that connection in bytes/s (0 when idle). */
+  bytesPerSecond: number;
+}
+
+export interface Progress {
+  /** Bytes of the file that are on disk (resumed + fetched). */
+  transferredBytes: number;
+  /** File size, undefined when the server did not say. */
+  totalBytes: number | undefined;
+  /** Bytes that were already on disk when this run started. */
+  resumedBytes: number;
+  /** Bytes fetched from the network by this run. */
+  fetchedBytes: number;
+  /** Smoothed throughput of this run. */
+  bytesPerSecond: number;
+  etaMs: number | undefined;
+  segments: SegmentView[];
+}
+
+export interface DownloadResult {
+  path: string;
+  size: number;
+  /** Whether this run continued a previous one. */
+  resumed: boolean;
+  /** Bytes received from the network in this run. */
+  bytesFetched: number;
+  digest: { xxh64: string } & Partial<Record<'sha256' | 'sha512' | 'sha1' | 'md5', string>>;
+  elapsedMs: number;
+  connectionsUsed: number;
+}
+
+export interface DownloadEvents {
+  /** Throttled (at most every `progressIntervalMs`). */
+  progress: [Progress];
+  /** A segment started, finished or was split off another one. */
+  segment: [{ state: 'start' | 'done' | 'split'; start: number; end: number }];
+  retry: [{ segment: { start: number; end: number } | undefined; attempt: number; delayMs: number; code: ErrorCode; message: string }];
+  resume: [{ resumedBytes: number; totalBytes: number }];
+  restart: [{ reason: string }];
+  warning: [{ code: string; message: string }];
+  done: [DownloadResult];
+}

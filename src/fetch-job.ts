@@ -1,0 +1,144 @@
+/**
+ * One attempt at one job: a ranged GET for the rest of the job, gated, streamed into the
+ * job's own positions in the .part file. Stops exactly at the job's end even when that end
+ * shrinks mid-request (work stealing) or the server sends more than asked.
+ */
+import type { Dispatcher } from 'undici';
+import type { FileHandle } from 'node:fs/promises';
+import { rangeHeader } from './content-range.js';
+import { DownloadError } from './errors.js';
+import { checkRangeResponse, checkWholeResponse, type Expected } from './response-gate.js';
+import type { Job } from './scheduler.js';
+import { sendRequest, type RequestHandle } from './transport.js';
+import { SegmentWriter } from './writer.js';
+
+export interface FetchContext {
+  dispatcher: Dispatcher;
+  url: URL;
+  headers: Record<string, string>;
+  file: FileHandle;
+  expected: Expected;
+  stallTimeoutMs: number;
+  /** Called after bytes are written (never before). */
+  onWritten(job: Job, bytes: number): void;
+}
+
+/** Aborts a request whose connection delivered nothing for `timeoutMs` (the writer's pauses excluded). */
+function watchStall(handle: RequestHandle, timeoutMs: number, progress: () => number, url: string): () => void {
+  let last = progress();
+  let lastChange = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const current = progress();
+    if (current !== last) {
+      last = current;
+      lastChange = now;
+    } else if (now - lastChange >= timeoutMs) {
+      handle.abort(new DownloadError('ERR_STALLED', `no data for ${timeoutMs} ms`, { url }));
+    }
+  }, Math.min(1000, Math.max(50, timeoutMs / 4)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal): Promise<void> {
+  const first = job.start + job.done;
+  const last = job.end - 1;
+  const writer = new SegmentWriter(ctx.file, first, (bytes) => {
+    job.done += bytes;
+    ctx.onWritten(job, bytes);
+  });
+  let complete = false;
+  const headers: Record<string, string> = { ...ctx.headers, range: rangeHeader(first, last), 'accept-encoding': 'identity' };
+  // If-Range only with a strong validator: a changed file then answers 200, never a spliced 206.
+  if (ctx.expected.etag !== undefined) headers['if-range'] = ctx.expected.etag;
+  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.stallTimeoutMs * 2 }, {
+    head(response) {
+      const verdict = checkRangeResponse(response.status, response.headers, first, last, { ...ctx.expected, url: response.url.href });
+      complete = verdict.kind === 'already-complete';
+    },
+    data(chunk) {
+      // `job.end` may have moved down since the request was sent: never write past it.
+      const room = job.end - job.start - job.received;
+      if (room <= 0 || complete) return false;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      job.received += piece.length;
+      writer.push(piece);
+      // Keep reading while bytes are missing. At the end, let a response that ends where the job
+      // ends finish by itself (the connection stays alive); cut one that would go on (a steal
+      // shrank the job, or the server sends more than asked).
+      return piece.length < room || (piece.length === chunk.length && job.end - 1 === last);
+    },
+  });
+  writer.attach(handle);
+  const stopWatching = watchStall(handle, ctx.stallTimeoutMs, () => job.received + job.done, ctx.url.href);
+  let failure: unknown;
+  try {
+    await handle.done;
+  } catch (error) {
+    failure = error;
+  } finally {
+    stopWatching();
+  }
+  // Bytes that passed the gate are good even if the connection failed later: keep them.
+  await writer.flush();
+  if (failure !== undefined) throw failure;
+  if (complete) {
+    // 416 */size for a range starting at size: nothing to fetch (an empty tail).
+    return;
+  }
+  if (job.done < job.end - job.start) {
+    throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${job.end - job.start} bytes`, {
+      url: ctx.url.href,
+      segment: { start: job.start, end: job.end },
+    });
+  }
+}
+
+/**
+ * Single-stream mode (no ranges, or no length): one plain GET from byte 0. A retry starts over,
+ * since there is no way to ask for the rest. Returns the final size.
+ */
+export async function fetchWhole(ctx: Omit<FetchContext, 'expected'> & { expected: Omit<Expected, 'size'> & { size: number | undefined }; maxSize: number }, job: Job, signal: AbortSignal): Promise<number> {
+  job.done = 0;
+  job.received = 0;
+  let length: number | undefined;
+  const writer = new SegmentWriter(ctx.file, 0, (bytes) => {
+    job.done += bytes;
+    ctx.onWritten(job, bytes);
+  });
+  const headers = { ...ctx.headers, 'accept-encoding': 'identity' };
+  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.stallTimeoutMs * 2 }, {
+    head(response) {
+      length = checkWholeResponse(response.status, response.headers, { ...ctx.expected, url: response.url.href });
+      if (length !== undefined && length > ctx.maxSize) {
+        throw new DownloadError('ERR_TOO_LARGE', `file is ${length} bytes, the limit is ${ctx.maxSize}`, { url: response.url.href });
+      }
+      if (length !== undefined) job.end = length;
+    },
+    data(chunk) {
+      if (job.received + chunk.length > ctx.maxSize) {
+        throw new DownloadError('ERR_TOO_LARGE', `body exceeds the limit of ${ctx.maxSize} bytes`, { url: ctx.url.href });
+      }
+      const room = job.end - job.received;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      job.received += piece.length;
+      writer.push(piece);
+      return job.received < job.end;
+    },
+  });
+  writer.attach(handle);
+  const stopWatching = watchStall(handle, ctx.stallTimeoutMs, () => job.received + job.done, ctx.url.href);
+  try {
+    await handle.done;
+  } finally {
+    stopWatching();
+    await writer.flush().catch(() => undefined);
+  }
+  await writer.flush();
+  if (length !== undefined && job.done !== length) {
+    throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${length} bytes`, { url: ctx.url.href });
+  }
+  job.end = job.done;
+  return job.done;
+}

@@ -1,0 +1,12 @@
+/** The public surface of segdl: everything an embedder imports, and nothing else. */
+export { Download, download } from './download.js';
+export { DownloadError, isRetryable } from './errors.js';
+export type { ErrorCode, DownloadErrorContext } from './errors.js';
+export type { DownloadEvents, DownloadResult, Progress, SegmentView } from './events.js';
+export { HASH_ALGORITHMS, parseChecksum } from './options.js';
+export type { DownloadOptions, HashAlgorithm } from './options.js';
+export type { RetryOptions } from './retry.js';
+export { planSegments, planRanges, splitPoint, validateSegments } from './plan.js';
+export type { Segment, ByteRange, PlanOptions } from './plan.js';
+export { serve } from './serve/index.js';
+export type { FaultOptions, FaultPlan, RangeServer, RequestRecord, ServeOptions, ServerStats } from './serve/index.js';

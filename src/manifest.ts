@@ -1,0 +1,134 @@
+/**
+ * The resume state: a JSON sidecar next to the output, saved atomically (temp file, rename)
+ * under one mutex. It only ever records bytes whose writes had completed before the snapshot,
+ * so a process killed at any instant never trusts bytes that are not in the file.
+ */
+import { Mutex } from 'async-mutex';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { validateSegments, type Segment } from './plan.js';
+import { xxhashApi } from './verify.js';
+
+export const MANIFEST_VERSION = 1;
+
+export interface ManifestData {
+  version: typeof MANIFEST_VERSION;
+  /** The URL without credentials: identifies the download, never used to authenticate. */
+  url: string;
+  size: number;
+  etag: string | undefined;
+  lastModified: string | undefined;
+  /** Segments as [start, end, done]: compact for files with many splits. */
+  segments: Array<[number, number, number]>;
+  updatedAt: string;
+}
+
+export type ManifestLoad =
+  | { state: 'missing' }
+  | { state: 'invalid'; reason: string }
+  | { state: 'ok'; data: ManifestData; segments: Segment[] };
+
+export function manifestPath(output: string): string {
+  return `${output}.segdl.json`;
+}
+
+/** The URL as stored: no userinfo (catalogue case 56), no fragment. */
+export function publicUrl(url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  copy.hash = '';
+  return copy.href;
+}
+
+async function bodyChecksum(body: string): Promise<string> {
+  return (await xxhashApi()).h64ToString(body);
+}
+
+export async function loadManifest(path: string): Promise<ManifestLoad> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { state: 'invalid', reason: 'not valid JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('body' in parsed) || !('checksum' in parsed)) {
+    return { state: 'invalid', reason: 'not a segdl manifest' };
+  }
+  const { body, checksum } = parsed as { body: unknown; checksum: unknown };
+  if (typeof body !== 'string' || checksum !== (await bodyChecksum(body))) {
+    return { state: 'invalid', reason: 'checksum does not match its contents' };
+  }
+  const data = JSON.parse(body) as ManifestData;
+  if (data.version !== MANIFEST_VERSION) return { state: 'invalid', reason: `unknown version ${String(data.version)}` };
+  if (!Number.isSafeInteger(data.size) || data.size < 0 || !Array.isArray(data.segments)) {
+    return { state: 'invalid', reason: 'bad size or segment list' };
+  }
+  const segments = data.segments.map(([start, end, done]) => ({ start, end, done }));
+  const problem = validateSegments(segments, data.size);
+  if (problem !== undefined) return { state: 'invalid', reason: problem };
+  return { state: 'ok', data, segments };
+}
+
+/** Saves snapshots of one download's state; concurrent saves are serialised, never interleaved. */
+export class ManifestStore {
+  readonly #path: string;
+  readonly #mutex = new Mutex();
+  readonly #fsync: boolean;
+
+  constructor(path: string, options: { fsync: boolean }) {
+    this.#path = path;
+    this.#fsync = options.fsync;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  /**
+   * `snapshot` is taken inside the lock, just before writing, so a save never records
+   * an older state after a newer one.
+   */
+  save(snapshot: () => Omit<ManifestData, 'version' | 'updatedAt'>): Promise<void> {
+    return this.#mutex.runExclusive(async () => {
+      const data: ManifestData = { version: MANIFEST_VERSION, ...snapshot(), updatedAt: new Date().toISOString() };
+      const body = JSON.stringify(data);
+      const text = JSON.stringify({ body, checksum: await bodyChecksum(body) });
+      const temp = `${this.#path}.tmp`;
+      // 'w' with O_NOFOLLOW semantics would be ideal; mode 0600 keeps URLs private to the user.
+      const file = await open(temp, 'w', 0o600);
+      try {
+        await file.writeFile(text);
+        if (this.#fsync) await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, this.#path);
+      if (this.#fsync) await syncDirectory(dirname(this.#path));
+    });
+  }
+
+  /** Deletes the manifest (and any temp file) once the download is complete. */
+  remove(): Promise<void> {
+    return this.#mutex.runExclusive(async () => {
+      await rm(this.#path, { force: true });
+      await rm(`${this.#path}.tmp`, { force: true });
+    });
+  }
+}
+
+export async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(path, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Runs segments on a p-limit pool of connections. When a connection frees up and nothing is
+ * queued, it steals the tail of the segment expected to finish last (by its measured speed,
+ * not its size): the victim's `end` shrinks in flight and it stops there. Retries with backoff
+ * live here, so the manifest always matches the disk.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import { DownloadError, isRetryable, toDownloadError } from './errors.js';
+import { splitPoint, type Segment } from './plan.js';
+import { retryDelay, type RetryOptions } from './retry.js';
+import { sleep } from './sleep.js';
+
+/** A segment plus what the scheduler knows about the connection working on it. */
+export interface Job extends Segment {
+  /** Bytes received from the network (≥ done; the difference is on its way to disk). */
+  received: number;
+  /** Whether a request for this job is in flight now. */
+  active: boolean;
+  /** When the current attempt started and how much it had then, for its speed. */
+  attemptStartedAt: number;
+  attemptStartBytes: number;
+}
+
+export interface SchedulerParams {
+  /** Every segment of the file; the scheduler appends the pieces it splits off. */
+  jobs: Job[];
+  connections: number;
+  minSplitSize: number;
+  alignment: number;
+  retry: RetryOptions;
+  signal: AbortSignal;
+  /** One attempt at the rest of `job` (from start+done to its current end). */
+  fetch(job: Job, signal: AbortSignal): Promise<void>;
+  onRetry?(job: Job, attempt: number, delayMs: number, error: DownloadError): void;
+  onSplit?(victim: Job, piece: Job): void;
+  onJobDone?(job: Job): void;
+  now?(): number;
+}
+
+/** Attempts younger than this have no meaningful speed yet. */
+const WARMUP_MS = 300;
+/**
+ * A job expected to finish sooner than this is left alone: a steal costs a request and cuts the
+ * victim's connection (whatever the server already pushed into it is wasted).
+ */
+const STEAL_HORIZON_MS = 500;
+
+export function newJob(segment: Segment): Job {
+  return { ...segment, received: segment.done, active: false, attemptStartedAt: 0, attemptStartBytes: segment.done };
+}
+
+export class Scheduler {
+  readonly #p: SchedulerParams;
+  readonly #limit: LimitFunction;
+  readonly #abort = new AbortController();
+  readonly #signal: AbortSignal;
+  readonly #now: () => number;
+  #failure: unknown;
+  #running = 0;
+  #idle: (() => void) | undefined;
+  #peak = 0;
+
+  constructor(params: SchedulerParams) {
+    this.#p = params;
+    this.#limit = pLimit(params.connections);
+    this.#signal = AbortSignal.any([params.signal, this.#abort.signal]);
+    this.#now = params.now ?? Date.now;
+  }
+
+  /** Resolves when every job is complete; rejects with the first fatal error after all work stopped. */
+  async run(): Promise<void> {
+    const finished = new Promise<void>((resolve) => {
+      this.#idle = resolve;
+    });
+    for (const job of this.#p.jobs) if (job.done < job.end - job.start) this.#launch(job);
+    if (this.#running === 0) return;
+    await finished;
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#p.signal.aborted) throw this.#p.signal.reason;
+  }
+
+  /** The most connections that worked at the same time. */
+  get peakConnections(): number {
+    return this.#peak;
+  }
+
+  #launch(job: Job): void {
+    this.#running++;
+    void this.#limit(() => this.#runJob(job))
+      .then(
+        () => {
+          this.#p.onJobDone?.(job);
+          this.#stealForFreeSlots();
+        },
+        (error: unknown) => {
+          this.#failure ??= error;
+          this.#abort.abort(error);
+        },
+      )
+      .finally(() => {
+        if (--this.#running === 0) this.#idle?.();
+      });
+  }
+
+  async #runJob(job: Job): Promise<void> {
+    let attempt = 0;
+    this.#peak = Math.max(this.#peak, this.#limit.activeCount);
+    for (;;) {
+      if (this.#signal.aborted) throw this.#signal.reason;
+      const before = job.done;
+      job.active = true;
+      job.attemptStartedAt = this.#now();
+      job.attemptStartBytes = job.received = job.done;
+      try {
+        await this.#p.fetch(job, this.#signal);
+        return;
+      } catch (raw) {
+        if (this.#signal.aborted) throw this.#signal.reason;
+        const error = toDownloadError(raw);
+        if (job.done >= job.end - job.start) return; // the failure came after the last byte we needed
+        if (!isRetryable(error)) throw error;
+        if (job.done > before) attempt = 0; // progress resets the budget: flaky, not broken
+        attempt++;
+        if (attempt > this.#p.retry.attempts) {
+          throw new DownloadError('ERR_RETRIES_EXHAUSTED', `gave up after ${attempt} attempts: ${error.message}`, {
+            url: error.url,
+            segment: { start: job.start, end: job.end },
+            status: error.status,
+            cause: error,
+          });
+        }
+        const delayMs = retryDelay(attempt, this.#p.retry, error.retryAfterMs);
+        this.#p.onRetry?.(job, attempt, delayMs, error);
+        job.active = false;
+        await sleep(delayMs, this.#signal);
+      } finally {
+        job.active = false;
+      }
+    }
+  }
+
+  /** Gives every free connection the tail of the job expected to finish last. */
+  #stealForFreeSlots(): void {
+    if (this.#signal.aborted) return;
+    let free = this.#limit.concurrency - this.#limit.activeCount - this.#limit.pendingCount;
+    while (free > 0) {
+      const piece = this.#splitSlowest();
+      if (piece === undefined) return;
+      this.#launch(piece);
+      free--;
+    }
+  }
+
+  #splitSlowest(): Job | undefined {
+    const now = this.#now();
+    const speeds = this.#p.jobs.filter((j) => j.active && now - j.attemptStartedAt >= WARMUP_MS).map((j) => speedOf(j, now));
+    const typical = speeds.length > 0 ? speeds.reduce((a, b) => a + b, 0) / speeds.length : 0;
+    let victim: Job | undefined;
+    let worst = -1;
+    for (const job of this.#p.jobs) {
+      const remaining = job.end - job.start - job.received;
+      if (remaining < 2 * this.#p.minSplitSize) continue;
+      // A job still warming up is assumed typical; one not running at all (backing off) never finishes on its own.
+      const speed = !job.active ? 0 : now - job.attemptStartedAt < WARMUP_MS ? typical : speedOf(job, now);
+      const finishIn = speed > 0 ? remaining / speed : Number.POSITIVE_INFINITY;
+      if (finishIn > worst) {
+        worst = finishIn;
+        victim = job;
+      }
+    }
+    if (victim === undefined || worst * 1000 < STEAL_HORIZON_MS) return undefined;
+    const speed = !victim.active ? 0 : now - victim.attemptStartedAt < WARMUP_MS ? typical : speedOf(victim, now);
+    // The victim keeps the share it can finish in the time the thief needs for the rest.
+    const keep = speed > 0 && typical > 0 ? speed / (speed + typical) : victim.active ? 0.5 : 0;
+    const from = victim.start + victim.received;
+    const cut = splitPoint(from, victim.end, keep, this.#p);
+    if (cut === undefined) return undefined;
+    const piece = newJob({ start: cut, end: victim.end, done: 0 });
+    victim.end = cut;
+    this.#p.jobs.push(piece);
+    this.#p.onSplit?.(victim, piece);
+    return piece;
+  }
+}
+
+function speedOf(job: Job, now: number): number {
+  const elapsed = (now - job.attemptStartedAt) / 1000;
+  return elapsed > 0 ? (job.received - job.attemptStartBytes) / elapsed : 0;
+}

@@ -1,0 +1,223 @@
+/**
+ * Answers one request: GET/HEAD of a file with RFC 9110 range semantics, with the fault plan
+ * for this request applied. Every path closes the file it opened.
+ */
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Stats } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { debuglog } from 'node:util';
+import { sendBody } from './body.js';
+import type { Connection, ConnectionTracker } from './connections.js';
+import { rateFor, validateFaults, type FaultPlan, type FaultState } from './faults.js';
+import { resolveTarget, type Root } from './paths.js';
+import {
+  contentRange,
+  ifRangeHolds,
+  parseRange,
+  unsatisfiedRange,
+  type RangeRequest,
+  type Validators,
+} from './ranges.js';
+import type { RequestRecord, ServerStats } from './types.js';
+
+export interface HandlerContext {
+  root: Root;
+  faults: FaultState;
+  faultFor: ((req: RequestRecord) => FaultPlan | undefined) | undefined;
+  connections: ConnectionTracker;
+  requests: RequestRecord[];
+  stats: ServerStats;
+}
+
+const debug = debuglog('segdl');
+
+// O_NONBLOCK so a FIFO planted in the root cannot hang open(); regular files ignore it.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+export async function handleRequest(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const connection = ctx.connections.get(req.socket);
+  const record: RequestRecord = {
+    index: ctx.requests.length,
+    connection: connection?.number ?? 0,
+    method: req.method ?? '',
+    path: req.url ?? '',
+    headers: { ...req.headers },
+    range: undefined,
+    status: 0,
+    bytesSent: 0,
+  };
+  ctx.requests.push(record);
+  const closed = new AbortController();
+  res.once('close', () => closed.abort());
+  try {
+    await answer(ctx, req, res, { record, connection, closed: closed.signal });
+  } catch (err) {
+    // The client went away (or close() ran) while we waited: nothing left to answer.
+    if (closed.signal.aborted) return;
+    debug('%s %s failed: %O', record.method, record.path, err);
+    if (res.headersSent) res.destroy();
+    else reply(res, record, 500);
+  }
+}
+
+interface Exchange {
+  record: RequestRecord;
+  connection: Connection | undefined;
+  /** Aborts when the response closes early. */
+  closed: AbortSignal;
+}
+
+async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, ex: Exchange): Promise<void> {
+  const { record, connection, closed } = ex;
+  const method = record.method;
+  if (method !== 'GET' && method !== 'HEAD') return reply(res, record, 405, { allow: 'GET, HEAD' });
+  const target = resolveTarget(ctx.root, record.path);
+  if (!target.ok) return reply(res, record, target.status);
+  const opened = await openRegular(target.path);
+  if (!opened) return reply(res, record, 404);
+  const { file, stat } = opened;
+
+  try {
+    const range = method === 'GET' ? parseRange(single(req.headers.range), stat.size) : { kind: 'none' as const };
+    if (range.kind === 'single') record.range = { start: range.start, end: range.end };
+
+    const plan = planFor(ctx, record);
+    if (plan.firstByteLatencyMs) await sleep(plan.firstByteLatencyMs, undefined, { signal: closed });
+
+    if (connection && plan.maxConnections !== undefined && ctx.connections.rankOf(connection) > plan.maxConnections) {
+      ctx.stats.refused++;
+      if (plan.maxConnectionsMode === 'reset') return void req.socket.resetAndDestroy();
+      // Close the extra connection so it stops counting against the limit.
+      return reply(res, record, 503, { 'retry-after': '1', connection: 'close' });
+    }
+    if (ctx.faults.takeUnavailable(plan, method)) {
+      return reply(res, record, 503, { 'retry-after': plan.unavailable?.retryAfter ?? '1' });
+    }
+
+    const validators = validatorsOf(stat, ctx.faults.generationFor(plan, method), plan.weakEtag === true);
+    const answer = chooseAnswer(range, plan, validators, single(req.headers['if-range']), stat.size);
+    res.writeHead(answer.status, headersFor(answer, plan, validators, stat.size));
+    record.status = answer.status;
+    if (method === 'HEAD' || answer.status === 416) return void res.end();
+
+    const length = answer.end - answer.start;
+    // A lying server keeps the framing (same length) but reads from elsewhere in the file.
+    const offset = clamp(answer.start + (plan.shiftBody ?? 0), 0, stat.size - length);
+    const rate = connection ? rateFor(plan, connection.number) : undefined;
+    await sendBody({
+      file,
+      offset,
+      length,
+      res,
+      signal: closed,
+      pace: connection && rate ? { bucket: connection.bucket, rate } : undefined,
+      resetAfterBytes: plan.resetAfterBytes,
+      stallAfterBytes: plan.stallAfterBytes,
+      onSent: (bytes) => {
+        record.bytesSent += bytes;
+        ctx.stats.bytesSent += bytes;
+      },
+    });
+  } finally {
+    await file.close();
+  }
+}
+
+function planFor(ctx: HandlerContext, record: RequestRecord): FaultPlan {
+  const override = ctx.faultFor?.(record);
+  if (!override) return ctx.faults.faults;
+  validateFaults(override);
+  return { ...ctx.faults.faults, ...override };
+}
+
+/** What to send: a status and the file bytes [start, end) of the body. */
+interface Answer {
+  status: 200 | 206 | 416;
+  start: number;
+  end: number;
+  chunked: boolean;
+  acceptRanges: boolean;
+}
+
+function chooseAnswer(
+  range: RangeRequest,
+  plan: FaultPlan,
+  validators: Validators,
+  ifRange: string | undefined,
+  size: number,
+): Answer {
+  const full: Answer = { status: 200, start: 0, end: size, chunked: false, acceptRanges: !plan.ignoreRanges };
+  if (plan.noLength) return { ...full, chunked: true, acceptRanges: false };
+  if (plan.ignoreRanges || !ifRangeHolds(ifRange, validators)) return full;
+  if (range.kind === 'unsatisfiable') return { ...full, status: 416, start: 0, end: 0 };
+  if (range.kind !== 'single' || (plan.ignoreRangesAfterZero && range.start > 0)) return full;
+  return { ...full, status: 206, start: range.start, end: range.end + 1 };
+}
+
+function headersFor(answer: Answer, plan: FaultPlan, validators: Validators, size: number): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {
+    'content-type': 'application/octet-stream',
+    etag: validators.etag,
+    'last-modified': validators.lastModified,
+  };
+  if (answer.acceptRanges) headers['accept-ranges'] = 'bytes';
+  if (plan.contentDisposition !== undefined) headers['content-disposition'] = plan.contentDisposition;
+  if (!answer.chunked) headers['content-length'] = answer.end - answer.start;
+  if (answer.status === 416) headers['content-range'] = unsatisfiedRange(size);
+  if (answer.status === 206) {
+    const shift = plan.shiftContentRange ?? 0;
+    headers['content-range'] = contentRange(answer.start + shift, answer.end - 1 + shift, size);
+  }
+  return headers;
+}
+
+/** Strong by default; derived from what changes when the file does, plus the fault generation. */
+function validatorsOf(stat: Stats, generation: number, weak: boolean): Validators {
+  const tag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}-${generation}"`;
+  const seconds = Math.floor(stat.mtimeMs / 1000) + generation;
+  return { etag: weak ? `W/${tag}` : tag, lastModified: new Date(seconds * 1000).toUTCString() };
+}
+
+/** The stat comes from the open descriptor, so what is checked is exactly what is served. */
+async function openRegular(path: string): Promise<{ file: FileHandle; stat: Stats } | undefined> {
+  let file: FileHandle;
+  try {
+    file = await open(path, OPEN_FLAGS);
+  } catch {
+    return undefined; // missing, a symlink (ELOOP), unreadable: all "not found" to the client
+  }
+  try {
+    const stat = await file.stat();
+    if (stat.isFile()) return { file, stat };
+  } catch {
+    // fall through: treat as not found
+  }
+  await file.close();
+  return undefined;
+}
+
+function reply(res: ServerResponse, record: RequestRecord, status: number, headers: OutgoingHttpHeaders = {}): void {
+  const body = `${status} ${STATUS_TEXT[status] ?? ''}\n`;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  record.status = status;
+  res.end(record.method === 'HEAD' ? undefined : body);
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), max);
+}

@@ -1,0 +1,191 @@
+/**
+ * One HTTP request through undici's low-level dispatch API: no stream objects, chunks go
+ * straight to a sink, pause/resume gives back-pressure. Redirects are followed here so that
+ * `Range` is re-sent and only http(s) targets are accepted.
+ */
+import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { DownloadError, toDownloadError } from './errors.js';
+
+export interface ResponseHead {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+/** Receives one response. `head` may throw to refuse it before any byte is accepted. */
+export interface ResponseSink {
+  head(response: ResponseHead): void;
+  /** Returns false once the sink has every byte it wants: the request is then cut short. */
+  data(chunk: Buffer): boolean;
+}
+
+export interface RequestSpec {
+  url: URL;
+  method: 'GET' | 'HEAD';
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  /** Longest wait for response headers. */
+  headersTimeoutMs: number;
+}
+
+/** Controls for a request in flight. */
+export interface RequestHandle {
+  done: Promise<{ url: URL; complete: boolean }>;
+  pause(): void;
+  resume(): void;
+  abort(reason: Error): void;
+}
+
+const MAX_REDIRECTS = 20;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that must not follow a redirect to another origin (catalogue case 49). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/** Thrown into undici to cut a response short once the sink has what it needs. */
+class SinkSatisfied extends Error {}
+
+export function sendRequest(dispatcher: Dispatcher, spec: RequestSpec, sink: ResponseSink): RequestHandle {
+  let controller: Dispatcher.DispatchController | undefined;
+  let aborted: Error | undefined;
+  let wantPause = false;
+  const handle: RequestHandle = {
+    done: undefined as unknown as RequestHandle['done'],
+    pause() {
+      wantPause = true;
+      controller?.pause();
+    },
+    resume() {
+      wantPause = false;
+      controller?.resume();
+    },
+    abort(reason) {
+      aborted ??= reason;
+      controller?.abort(reason);
+    },
+  };
+  handle.done = (async () => {
+    let url = spec.url;
+    let headers = spec.headers;
+    for (let hop = 0; ; hop++) {
+      const outcome = await dispatchOnce(dispatcher, { ...spec, url, headers }, sink, (c) => {
+        controller = c;
+        if (aborted) c.abort(aborted);
+        else if (wantPause) c.pause();
+      });
+      if (outcome.redirect === undefined) return { url, complete: outcome.complete };
+      if (hop >= MAX_REDIRECTS) throw new DownloadError('ERR_PROTOCOL', `too many redirects (more than ${MAX_REDIRECTS})`, { url: spec.url.href });
+      const next = resolveRedirect(url, outcome.redirect);
+      if (url.origin !== next.origin) headers = withoutCredentials(headers);
+      url = next;
+    }
+  })();
+  return handle;
+}
+
+function resolveRedirect(from: URL, location: string | string[]): URL {
+  if (Array.isArray(location)) {
+    throw new DownloadError('ERR_PROTOCOL', 'redirect with more than one Location header', { url: from.href });
+  }
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch (cause) {
+    throw new DownloadError('ERR_PROTOCOL', `redirect to an invalid URL: ${location}`, { url: from.href, cause });
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    throw new DownloadError('ERR_PROTOCOL', `redirect to a ${next.protocol} URL refused`, { url: from.href });
+  }
+  if (from.protocol === 'https:' && next.protocol === 'http:') {
+    throw new DownloadError('ERR_PROTOCOL', 'redirect from https to http refused', { url: from.href });
+  }
+  return next;
+}
+
+function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+  const out = { ...headers };
+  for (const name of CREDENTIAL_HEADERS) delete out[name];
+  return out;
+}
+
+interface Outcome {
+  redirect: string | string[] | undefined;
+  complete: boolean;
+}
+
+function dispatchOnce(
+  dispatcher: Dispatcher,
+  spec: RequestSpec,
+  sink: ResponseSink,
+  onController: (controller: Dispatcher.DispatchController) => void,
+): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    let redirect: string | string[] | undefined;
+    let settled = false;
+    let satisfied = false;
+    const url = spec.url;
+    const settle = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      spec.signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve({ redirect, complete: !satisfied });
+      else reject(error);
+    };
+    let controllerRef: Dispatcher.DispatchController | undefined;
+    const onAbort = () => controllerRef?.abort(spec.signal.reason as Error);
+    spec.signal.addEventListener('abort', onAbort, { once: true });
+
+    dispatcher.dispatch(
+      {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: spec.method,
+        headers: { ...spec.headers, host: url.host },
+        headersTimeout: spec.headersTimeoutMs,
+        // Stalls are detected by the scheduler within seconds; this is only a backstop.
+        bodyTimeout: 0,
+      },
+      {
+        onRequestStart(controller) {
+          controllerRef = controller;
+          if (spec.signal.aborted) controller.abort(spec.signal.reason as Error);
+          else onController(controller);
+        },
+        onResponseStart(controller, statusCode, headers) {
+          if (REDIRECT_STATUSES.has(statusCode) && headers.location !== undefined) {
+            redirect = headers.location;
+            return;
+          }
+          try {
+            sink.head({ status: statusCode, headers, url });
+          } catch (error) {
+            settle(error);
+            controller.abort(error as Error);
+          }
+        },
+        onResponseData(controller, chunk) {
+          if (settled || redirect !== undefined) return;
+          try {
+            if (!sink.data(chunk)) {
+              satisfied = true;
+              settle(undefined);
+              controller.abort(new SinkSatisfied('segment complete'));
+            }
+          } catch (error) {
+            settle(error);
+            controller.abort(error as Error);
+          }
+        },
+        onResponseEnd() {
+          settle(undefined);
+        },
+        onResponseError(_controller, error) {
+          if (settled) return;
+          if (spec.signal.aborted) settle(spec.signal.reason);
+          else settle(error instanceof DownloadError ? error : toDownloadError(error, url.href));
+        },
+      },
+    );
+  });
+}
