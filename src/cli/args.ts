@@ -1,0 +1,123 @@
+/** Command-line parsing with node:util parseArgs: one table of options, one usage text. */
+import { parseArgs } from 'node:util';
+import type { DownloadOptions } from '../options.js';
+import { parseSize } from './units.js';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'ERR_USAGE';
+}
+
+export const USAGE = `Usage:
+  segdl <url> [options]              download a file with many connections, resumably
+  segdl serve <file|dir> [options]   run a local range server (with fault injection)
+
+Download options:
+  -o, --output FILE        where to save (default: name from the server or the URL)
+  -c, --connections N      connections to use, 1-64 (default 8)
+      --checksum ALGO:HEX  verify against sha256/sha512/sha1/md5/xxh64 before the final rename
+  -H, --header "K: V"      extra request header (repeatable)
+      --retries N          retries per segment after a failure (default 5)
+      --stall-timeout MS   restart a connection that sent nothing for MS (default 15000)
+      --min-split SIZE     smallest piece to split off (default 256K)
+      --durability MODE    process (default) or power (fsync every checkpoint)
+      --max-size SIZE      refuse files larger than SIZE
+  -f, --force              overwrite an existing file at the output path
+  -q, --quiet              print errors only
+      --json               print one JSON object per event, then the result
+      --debug              print stack traces on errors
+  -h, --help               show this help
+  -v, --version            print the version
+
+Exit codes: 0 done and verified, 1 failed, 2 usage error, 3 checksum mismatch,
+            130 interrupted (SIGINT), 143 terminated (SIGTERM); the next run resumes.
+
+Examples:
+  segdl https://example.com/big.iso
+  segdl -c 16 -o disk.img --checksum sha256:<hex> https://example.com/disk.img
+  segdl serve ./files --rate 8M          # a local server, 8 MiB/s per connection
+`;
+
+export interface DownloadCommand {
+  kind: 'download';
+  url: string;
+  options: DownloadOptions;
+  quiet: boolean;
+  json: boolean;
+  debug: boolean;
+}
+
+export type Command = DownloadCommand | { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; argv: string[] };
+
+function sizeOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = parseSize(text);
+  if (value === undefined) throw new UsageError(`--${name} expects a size like 500K, 10M or 1.5G, got ${text}`);
+  return value;
+}
+
+function intOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} expects a whole number, got ${text}`);
+  return Number(text);
+}
+
+function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new UsageError(`--header expects "Name: value", got ${text}`);
+  return [text.slice(0, colon).trim(), text.slice(colon + 1).trim()];
+}
+
+export function parseCommand(argv: string[]): Command {
+  if (argv[0] === 'serve') return { kind: 'serve', argv: argv.slice(1) };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        connections: { type: 'string', short: 'c' },
+        checksum: { type: 'string' },
+        header: { type: 'string', short: 'H', multiple: true },
+        retries: { type: 'string' },
+        'stall-timeout': { type: 'string' },
+        'min-split': { type: 'string' },
+        durability: { type: 'string' },
+        'max-size': { type: 'string' },
+        force: { type: 'boolean', short: 'f' },
+        quiet: { type: 'boolean', short: 'q' },
+        json: { type: 'boolean' },
+        debug: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `expected one URL, got ${positionals.length}`);
+  const options: DownloadOptions = {};
+  if (values.output !== undefined) options.output = values.output;
+  const connections = intOption('connections', values.connections);
+  if (connections !== undefined) options.connections = connections;
+  if (values.checksum !== undefined) options.checksum = values.checksum;
+  if (values.header !== undefined) options.headers = Object.fromEntries(values.header.map(parseHeader));
+  const retries = intOption('retries', values.retries);
+  if (retries !== undefined) options.retry = { attempts: retries };
+  const stall = intOption('stall-timeout', values['stall-timeout']);
+  if (stall !== undefined) options.stallTimeoutMs = stall;
+  const minSplit = sizeOption('min-split', values['min-split']);
+  if (minSplit !== undefined) options.minSplitSize = minSplit;
+  const maxSize = sizeOption('max-size', values['max-size']);
+  if (maxSize !== undefined) options.maxSize = maxSize;
+  if (values.durability !== undefined) {
+    if (values.durability !== 'process' && values.durability !== 'power') throw new UsageError(`--durability expects process or power, got ${values.durability}`);
+    options.durability = values.durability;
+  }
+  if (values.force) options.force = true;
+  return { kind: 'download', url: positionals[0]!, options, quiet: values.quiet ?? false, json: values.json ?? false, debug: values.debug ?? false };
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * The `segdl` command. Errors are one line (`segdl: ERR_CODE: message`), exit codes follow
+ * DESIGN §4, and SIGINT/SIGTERM stop the download with its state saved for the next run.
+ */
+import { readFileSync } from 'node:fs';
+import { Download } from '../download.js';
+import { DownloadError } from '../errors.js';
+import { parseCommand, UsageError, USAGE, type DownloadCommand } from './args.js';
+import { attachReporter, resultLine, type ReportMode } from './report.js';
+import { runServe } from './serve-command.js';
+
+const EXIT = { ok: 0, failed: 1, usage: 2, checksum: 3, sigint: 130, sigterm: 143 } as const;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function runDownload(command: DownloadCommand): Promise<number> {
+  const download = new Download(command.url, command.options);
+  const mode: ReportMode = command.json ? 'json' : command.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain';
+  const reporter = attachReporter(download, mode, process.stderr, process.stdout);
+  let signalExit: number | undefined;
+  const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
+    signalExit = name === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+    download.abort(new DownloadError('ERR_ABORTED', `interrupted by ${name}; run the same command again to resume`));
+  };
+  const onInt = onSignal('SIGINT');
+  const onTerm = onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    const result = await download.start();
+    reporter.close();
+    if (mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'result', ...result })}\n`);
+    else if (mode !== 'quiet') process.stderr.write(`${resultLine(result)}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    reporter.close();
+    report(error, command.debug, command.json);
+    if (signalExit !== undefined) return signalExit;
+    return error instanceof DownloadError && error.code === 'ERR_CHECKSUM_MISMATCH' ? EXIT.checksum : EXIT.failed;
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
+function report(error: unknown, debug: boolean, json: boolean): void {
+  const code = error instanceof DownloadError || error instanceof UsageError ? error.code : 'ERR_INTERNAL';
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code, message })}\n`);
+  process.stderr.write(`segdl: ${code}: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    const command = parseCommand(argv);
+    switch (command.kind) {
+      case 'help':
+        process.stdout.write(USAGE);
+        return EXIT.ok;
+      case 'version':
+        process.stdout.write(`${version()}\n`);
+        return EXIT.ok;
+      case 'serve':
+        return await runServe(command.argv, process.stdout);
+      case 'download':
+        return await runDownload(command);
+    }
+  } catch (error) {
+    report(error, debug, false);
+    return error instanceof UsageError || (error instanceof DownloadError && error.code === 'ERR_INVALID_OPTION') ? EXIT.usage : EXIT.failed;
+  }
+}
+
+// More libuv threads than the default 4, so 8-16 connections' positional writes run in parallel.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+process.exitCode = await main(process.argv.slice(2));
