@@ -4,6 +4,7 @@
  * not its size): the victim's `end` shrinks in flight and it stops there. Retries with backoff
  * live here, so the manifest always matches the disk.
  */
+import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DownloadError, isRetryable, toDownloadError } from './errors.js';
 import { splitPoint, type Segment } from './plan.js';
@@ -64,6 +65,8 @@ export class Scheduler {
     this.#p = params;
     this.#limit = pLimit(params.connections);
     this.#signal = AbortSignal.any([params.signal, this.#abort.signal]);
+    // Every request and every backoff sleep listens to this one signal: many listeners are expected.
+    setMaxListeners(0, this.#signal);
     this.#now = params.now ?? Date.now;
   }
 

@@ -69,6 +69,8 @@ export async function sendBody(job: BodyJob): Promise<BodyOutcome> {
     res.end();
     return 'complete';
   }
+  // With no body byte written yet, an empty write still flushes the headers out.
+  if (queued === 0) lastWrite = write(res, Buffer.alloc(0), job.onSent);
   // Let the last bytes reach the kernel before cutting, so the client sees exactly `stopAt`.
   await Promise.race([lastWrite, once(signal, 'abort')]);
   if (signal.aborted) return 'aborted';

@@ -2,10 +2,9 @@
  * Answers one request: GET/HEAD of a file with RFC 9110 range semantics, with the fault plan
  * for this request applied. Every path closes the file it opened.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import { sendBody } from './body.js';
@@ -97,14 +96,14 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     }
 
     const validators = validatorsOf(stat, ctx.faults.generationFor(plan, method), plan.weakEtag === true);
-    const answer = chooseAnswer(range, plan, validators, single(req.headers['if-range']), stat.size);
-    res.writeHead(answer.status, headersFor(answer, plan, validators, stat.size));
-    record.status = answer.status;
-    if (method === 'HEAD' || answer.status === 416) return void res.end();
+    const choice = chooseAnswer(range, plan, validators, single(req.headers['if-range']), stat.size);
+    res.writeHead(choice.status, headersFor(choice, plan, validators, stat.size));
+    record.status = choice.status;
+    if (method === 'HEAD' || choice.status === 416) return void res.end();
 
-    const length = answer.end - answer.start;
+    const length = choice.end - choice.start;
     // A lying server keeps the framing (same length) but reads from elsewhere in the file.
-    const offset = clamp(answer.start + (plan.shiftBody ?? 0), 0, stat.size - length);
+    const offset = clamp(choice.start + (plan.shiftBody ?? 0), 0, stat.size - length);
     const rate = connection ? rateFor(plan, connection.number) : undefined;
     await sendBody({
       file,
@@ -132,7 +131,7 @@ function planFor(ctx: HandlerContext, record: RequestRecord): FaultPlan {
   return { ...ctx.faults.faults, ...override };
 }
 
-/** What to send: a status and the file bytes [start, end) of the body. */
+/** What to send: a status and the file bytes [start, end) of the body (end exclusive). */
 interface Answer {
   status: 200 | 206 | 416;
   start: number;

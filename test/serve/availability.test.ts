@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fetchBytes, startServer, type TestServer } from '../helpers/server.js';
@@ -61,6 +62,21 @@ describe('availability faults', () => {
     // Once an older connection goes away, a new one fits under the limit.
     await a.close();
     await vi.waitFor(async () => expect((await fetchBytes(t!.server.url, { dispatcher: c })).status).toBe(200));
+  });
+
+  it('maxConnections keeps admitting the oldest connections when a newer one arrives', async () => {
+    t = await startServer(SIZE, { maxConnections: 1 });
+    const a = client();
+    expect((await fetchBytes(t.server.url, { dispatcher: a })).status).toBe(200);
+    // A second connection that sends nothing yet: it is the one over the limit, not `a`.
+    const idle = connect(t.server.port, '127.0.0.1');
+    try {
+      await vi.waitFor(() => expect(t!.server.stats.connections).toBe(2));
+      expect((await fetchBytes(t.server.url, { dispatcher: a })).status).toBe(200);
+      expect(t.server.stats.refused).toBe(0);
+    } finally {
+      idle.destroy();
+    }
   });
 
   it("maxConnections in 'reset' mode resets the extra connection without a response", async () => {

@@ -21,7 +21,7 @@ async function readUpTo(body: AsyncIterable<Buffer>, limit: number): Promise<{ b
   return { bytes: Buffer.concat(chunks) };
 }
 
-describe('byte-count faults', () => {
+describe('byte-count faults', { timeout: 15_000 }, () => {
   let t: TestServer | undefined;
   afterEach(async () => {
     await t?.cleanup();
