@@ -45,13 +45,14 @@ export type FaultPlan = Partial<FaultOptions>;
 type Check = (value: unknown) => boolean;
 const isCount: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isPositiveInt: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 1;
+const isDuration: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isRate: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isShift: Check = (v) => Number.isSafeInteger(v);
 const isFlag: Check = (v) => typeof v === 'boolean';
 
 const CHECKS: Record<string, [Check, string]> = {
   rateBytesPerSec: [isRate, 'a positive finite number'],
-  firstByteLatencyMs: [isCount, 'an integer >= 0'],
+  firstByteLatencyMs: [isDuration, 'a finite number >= 0'],
   resetAfterBytes: [isCount, 'an integer >= 0'],
   stallAfterBytes: [isCount, 'an integer >= 0'],
   maxConnections: [isPositiveInt, 'an integer >= 1'],
