@@ -44,9 +44,9 @@ export class PrefixHasher {
     return this.#hashed;
   }
 
-  /** The first `bytes` of the file are final: hash them in the background. */
-  advance(bytes: number): void {
-    if (bytes <= this.#target) return;
+  /** The first `bytes` of the file are final: hash them in the background, in large reads. */
+  advance(bytes: number, force = false): void {
+    if (force ? bytes <= this.#target : bytes < this.#target + READ_BYTES) return;
     this.#target = bytes;
     this.#running ??= this.#run()
       .catch((error: unknown) => {
@@ -59,7 +59,7 @@ export class PrefixHasher {
 
   /** Hashes up to `size` and returns the digests. */
   async finish(size: number): Promise<Digest> {
-    this.advance(size);
+    this.advance(size, true);
     while (this.#running !== undefined) await this.#running;
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#hashed !== size) throw new Error(`hashed ${this.#hashed} bytes of ${size}`);

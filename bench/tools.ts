@@ -1,0 +1,116 @@
+/**
+ * Command lines of segdl and its peers, as a user would type them, and whether each one is
+ * installed. Flags beyond the issue's (`aria2c -x16 -s16 -k1M`, `axel -n 16`, `curl`) only
+ * silence progress output, name the output file or pick the file allocation, never tune speed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export type ToolName = 'segdl' | 'aria2c' | 'axel' | 'curl' | 'ipull';
+
+export interface ToolJob {
+  url: string;
+  /** Absolute path of the file to produce. */
+  output: string;
+  connections: number;
+  /** Scenario E: the command must pick up what an interrupted run left behind. */
+  resume: boolean;
+}
+
+export interface Command {
+  cmd: string;
+  args: string[];
+}
+
+export interface Tool {
+  name: ToolName;
+  /** Debian package that provides it, for `--install`. */
+  aptPackage?: string;
+  /** Connections the tool really opens when `asked` are requested. */
+  connections(asked: number): number;
+  command(job: ToolJob): Command;
+  /** What differs from the scenario as specified, shown in the table. */
+  note?(job: Pick<ToolJob, 'resume'>): string | undefined;
+}
+
+export function makeTools(root: string): Record<ToolName, Tool> {
+  const node = process.execPath;
+  return {
+    segdl: {
+      name: 'segdl',
+      connections: (n) => n,
+      // The same command resumes after a kill: segdl continues from its manifest by itself.
+      command: (j) => ({ cmd: node, args: [join(root, 'dist/src/cli/main.js'), j.url, '-o', j.output, '-c', String(j.connections), '--quiet'] }),
+    },
+    aria2c: {
+      name: 'aria2c',
+      aptPackage: 'aria2',
+      // aria2c caps -x at 16.
+      connections: (n) => Math.min(n, 16),
+      command: (j) => {
+        const n = String(Math.min(j.connections, 16));
+        return {
+          cmd: 'aria2c',
+          args: [
+            `-x${n}`, `-s${n}`, '-k1M',
+            ...(j.resume ? ['-c'] : []),
+            // falloc (fallocate) rather than the default prealloc, which writes the whole file with zeros first.
+            '--file-allocation=falloc',
+            '--quiet=true', '--summary-interval=0', '--allow-overwrite=true', '--auto-file-renaming=false',
+            '-d', dirname(j.output), '-o', basename(j.output), j.url,
+          ],
+        };
+      },
+      note: (j) => (j.resume ? '-c; control file saved every 60 s (default)' : '--file-allocation=falloc'),
+    },
+    axel: {
+      name: 'axel',
+      aptPackage: 'axel',
+      connections: (n) => n,
+      // axel resumes from its FILE.st by itself.
+      command: (j) => ({ cmd: 'axel', args: ['-n', String(j.connections), '-q', '-o', j.output, j.url] }),
+    },
+    curl: {
+      name: 'curl',
+      aptPackage: 'curl',
+      connections: () => 1,
+      command: (j) => ({ cmd: 'curl', args: ['-sS', '--fail', ...(j.resume ? ['-C', '-'] : []), '-o', j.output, j.url] }),
+      note: (j) => (j.resume ? 'one connection; resumes with -C -' : 'one connection'),
+    },
+    ipull: {
+      name: 'ipull',
+      connections: (n) => n,
+      // A tiny script around ipull's downloadFile(); it resumes from its own FILE.ipull metadata.
+      command: (j) => ({ cmd: node, args: [join(root, 'dist/bench/ipull-driver.js'), j.url, j.output, String(j.connections)] }),
+      note: () => 'library via bench/ipull-driver.ts',
+    },
+  };
+}
+
+/** Why a tool cannot run here, or undefined when it can. */
+export function missingReason(tool: Tool, root: string): string | undefined {
+  switch (tool.name) {
+    case 'segdl':
+      return existsSync(join(root, 'dist/src/cli/main.js')) ? undefined : 'dist/src/cli/main.js missing (npm run build)';
+    case 'ipull':
+      if (!existsSync(join(root, 'node_modules/ipull/package.json'))) return 'node_modules/ipull missing (npm ci)';
+      return existsSync(join(root, 'dist/bench/ipull-driver.js')) ? undefined : 'dist/bench/ipull-driver.js missing (npm run build)';
+    default:
+      return onPath(tool.name) ? undefined : `${tool.name} not installed (apt-get install ${tool.aptPackage ?? tool.name}, or --install)`;
+  }
+}
+
+export function onPath(binary: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** `--install`: apt-get the missing peers (and GNU time). Never runs without the flag. */
+export function installMissing(tools: Tool[]): void {
+  const packages = tools.filter((t) => t.aptPackage !== undefined && !onPath(t.name)).map((t) => t.aptPackage!);
+  if (!existsSync('/usr/bin/time')) packages.push('time');
+  if (packages.length === 0) return;
+  console.error(`installing: ${packages.join(' ')}`);
+  const result = spawnSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit' });
+  if (result.status !== 0) console.error(`apt-get install failed (exit ${String(result.status)}); missing tools are skipped`);
+}
