@@ -114,3 +114,21 @@ export function installMissing(tools: Tool[]): void {
   const result = spawnSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit' });
   if (result.status !== 0) console.error(`apt-get install failed (exit ${String(result.status)}); missing tools are skipped`);
 }
+
+/** One line naming the installed version, for the report header. */
+export function versionOf(tool: Tool, root: string): string {
+  const pkgVersion = (path: string): string => {
+    const r = spawnSync(process.execPath, ['-p', `require(${JSON.stringify(path)}).version`], { encoding: 'utf8' });
+    return r.stdout.trim() || '?';
+  };
+  switch (tool.name) {
+    case 'segdl':
+      return `segdl ${pkgVersion(join(root, 'package.json'))}`;
+    case 'ipull':
+      return `ipull ${pkgVersion(join(root, 'node_modules/ipull/package.json'))}`;
+    default: {
+      const r = spawnSync(tool.name, ['--version'], { encoding: 'utf8' });
+      return (r.stdout ?? '').split('\n')[0]?.split(' (')[0]?.trim() || tool.name;
+    }
+  }
+}

@@ -124,7 +124,7 @@ export class Download extends EventEmitter<DownloadEvents> {
         alignment: ALIGNMENT,
         retry: o.retry,
         signal: run.signal,
-        fetch: (job, signal) =>
+        fetch: (job, signal, streaming) =>
           fetchJob(
             {
               dispatcher: run.dispatcher,
@@ -141,6 +141,7 @@ export class Download extends EventEmitter<DownloadEvents> {
             },
             job,
             signal,
+            streaming,
           ),
         onRetry: (job, attempt, delayMs, error) =>
           this.emit('retry', { segment: { start: job.start, end: job.end }, attempt, delayMs, code: error.code, message: error.message }),

@@ -41,7 +41,7 @@ function watchStall(handle: RequestHandle, timeoutMs: number, progress: () => nu
   return () => clearInterval(timer);
 }
 
-export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal): Promise<void> {
+export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal, onStreaming: () => void = () => {}): Promise<void> {
   const first = job.start + job.done;
   const last = job.end - 1;
   const writer = new SegmentWriter(ctx.file, first, (bytes) => {
@@ -56,6 +56,7 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal)
     head(response) {
       const verdict = checkRangeResponse(response.status, response.headers, first, last, { ...ctx.expected, url: response.url.href });
       complete = verdict.kind === 'already-complete';
+      if (!complete) onStreaming();
     },
     data(chunk) {
       // `job.end` may have moved down since the request was sent: never write past it.
@@ -99,7 +100,11 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal)
  * Single-stream mode (no ranges, or no length): one plain GET from byte 0. A retry starts over,
  * since there is no way to ask for the rest. Returns the final size.
  */
-export async function fetchWhole(ctx: Omit<FetchContext, 'expected'> & { expected: Omit<Expected, 'size'> & { size: number | undefined }; maxSize: number }, job: Job, signal: AbortSignal): Promise<number> {
+export async function fetchWhole(
+  ctx: Omit<FetchContext, 'expected'> & { expected: Omit<Expected, 'size'> & { size: number | undefined }; maxSize: number },
+  job: Job,
+  signal: AbortSignal,
+): Promise<number> {
   job.done = 0;
   job.received = 0;
   let length: number | undefined;

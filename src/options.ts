@@ -99,6 +99,7 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
   integerIn('retry.attempts', retry.attempts, 0, 1000);
   integerIn('retry.minDelayMs', retry.minDelayMs, 0, 3_600_000);
   integerIn('retry.maxDelayMs', retry.maxDelayMs, retry.minDelayMs, 3_600_000);
+  integerIn('retry.maxRetryAfterMs', retry.maxRetryAfterMs, 0, 86_400_000);
   const durability = options.durability ?? 'process';
   if (durability !== 'process' && durability !== 'power') throw invalid(`Expected \`durability\` to be 'process' or 'power', got ${String(durability)}`);
   if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) {

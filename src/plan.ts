@@ -84,8 +84,13 @@ export function planRanges(ranges: readonly ByteRange[], options: PlanOptions): 
     const count = Math.max(1, Math.min(Math.round(length / share), Math.floor(length / options.minSplitSize)));
     let start = piece.start;
     for (let i = 1; i < count; i++) {
-      const cut = Math.ceil((piece.start + (length * i) / count) / options.alignment) * options.alignment;
-      if (cut - start < options.minSplitSize || piece.end - cut < options.minSplitSize) continue;
+      // The aligned point at or after the ideal one, else the one before, leaving room for the pieces to come.
+      const ideal = piece.start + (length * i) / count;
+      const up = Math.ceil(ideal / options.alignment) * options.alignment;
+      const down = Math.floor(ideal / options.alignment) * options.alignment;
+      const fits = (cut: number) => cut - start >= options.minSplitSize && piece.end - cut >= options.minSplitSize * (count - i);
+      const cut = [up, down].find(fits);
+      if (cut === undefined) continue;
       out.push({ start, end: cut });
       start = cut;
     }

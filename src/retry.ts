@@ -11,7 +11,7 @@ export interface RetryOptions {
   /** @default 10000 */
   maxDelayMs: number;
   /**
-   * Longest `Retry-After` honoured; a server asking for more fails the download instead of hanging.
+   * Longest `Retry-After` honoured: a server asking for more is waited on for this long, not longer.
    * @default 60000
    */
   maxRetryAfterMs: number;
@@ -30,12 +30,20 @@ export function retryDelay(attempt: number, options: RetryOptions, retryAfterMs?
   return jittered;
 }
 
+/** IMF-fixdate, obsolete RFC 850 and asctime forms: nothing else is a date here (V8's Date.parse accepts far too much). */
+const HTTP_DATE = [
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{2}-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
+
 /** Parses Retry-After (delta-seconds or an HTTP date) into milliseconds from `now`. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined) return undefined;
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (!HTTP_DATE.some((format) => format.test(trimmed))) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

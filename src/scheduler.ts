@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DownloadError, isRetryable, toDownloadError } from './errors.js';
 import { splitPoint, type Segment } from './plan.js';
+import { ConcurrencyControl } from './concurrency.js';
 import { retryDelay, type RetryOptions } from './retry.js';
 import { sleep } from './sleep.js';
 
@@ -20,6 +21,8 @@ export interface Job extends Segment {
   /** When the current attempt started and how much it had then, for its speed. */
   attemptStartedAt: number;
   attemptStartBytes: number;
+  /** Whether the current attempt's response passed the gate and its body is flowing. */
+  streaming: boolean;
 }
 
 export interface SchedulerParams {
@@ -30,8 +33,8 @@ export interface SchedulerParams {
   alignment: number;
   retry: RetryOptions;
   signal: AbortSignal;
-  /** One attempt at the rest of `job` (from start+done to its current end). */
-  fetch(job: Job, signal: AbortSignal): Promise<void>;
+  /** One attempt at the rest of `job` (from start+done to its current end); calls `streaming()` once its body flows. */
+  fetch(job: Job, signal: AbortSignal, streaming: () => void): Promise<void>;
   onRetry?(job: Job, attempt: number, delayMs: number, error: DownloadError): void;
   onSplit?(victim: Job, piece: Job): void;
   onJobDone?(job: Job): void;
@@ -47,12 +50,21 @@ const WARMUP_MS = 300;
 const STEAL_HORIZON_MS = 500;
 
 export function newJob(segment: Segment): Job {
-  return { ...segment, received: segment.done, active: false, attemptStartedAt: 0, attemptStartBytes: segment.done };
+  return { ...segment, received: segment.done, active: false, attemptStartedAt: 0, attemptStartBytes: segment.done, streaming: false };
 }
+
+/** Statuses with which a host says "too many connections" (RFC 6585 §4, RFC 9110 §15.6.4). */
+const OVERLOAD_STATUSES = new Set([429, 503]);
+
+/** Thrown out of a job to give its connection slot back after the host pushed back. */
+class Requeue {}
 
 export class Scheduler {
   readonly #p: SchedulerParams;
   readonly #limit: LimitFunction;
+  readonly #concurrency: ConcurrencyControl;
+  /** Retry-After applies to the host, so to every connection of this download. */
+  #pausedUntil = 0;
   readonly #abort = new AbortController();
   readonly #signal: AbortSignal;
   readonly #now: () => number;
@@ -63,7 +75,8 @@ export class Scheduler {
 
   constructor(params: SchedulerParams) {
     this.#p = params;
-    this.#limit = pLimit(params.connections);
+    this.#concurrency = new ConcurrencyControl(params.connections);
+    this.#limit = pLimit(this.#concurrency.limit);
     this.#signal = AbortSignal.any([params.signal, this.#abort.signal]);
     // Every request and every backoff sleep listens to this one signal: many listeners are expected.
     setMaxListeners(0, this.#signal);
@@ -96,6 +109,10 @@ export class Scheduler {
           this.#stealForFreeSlots();
         },
         (error: unknown) => {
+          if (error instanceof Requeue && !this.#signal.aborted) {
+            this.#launch(job); // waits in the queue for a slot under the lowered limit
+            return;
+          }
           this.#failure ??= error;
           this.#abort.abort(error);
         },
@@ -110,12 +127,14 @@ export class Scheduler {
     this.#peak = Math.max(this.#peak, this.#limit.activeCount);
     for (;;) {
       if (this.#signal.aborted) throw this.#signal.reason;
+      const wait = this.#pausedUntil - this.#now();
+      if (wait > 0) await sleep(wait, this.#signal);
       const before = job.done;
       job.active = true;
       job.attemptStartedAt = this.#now();
       job.attemptStartBytes = job.received = job.done;
       try {
-        await this.#p.fetch(job, this.#signal);
+        await this.#p.fetch(job, this.#signal, () => this.#onStreaming(job));
         return;
       } catch (raw) {
         if (this.#signal.aborted) throw this.#signal.reason;
@@ -134,12 +153,36 @@ export class Scheduler {
         }
         const delayMs = retryDelay(attempt, this.#p.retry, error.retryAfterMs);
         this.#p.onRetry?.(job, attempt, delayMs, error);
+        if (error.retryAfterMs !== undefined) this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + delayMs);
+        if (error.status !== undefined && OVERLOAD_STATUSES.has(error.status) && this.#overloaded()) throw new Requeue();
         job.active = false;
         await sleep(delayMs, this.#signal);
       } finally {
         job.active = false;
+        job.streaming = false;
       }
     }
+  }
+
+  #streamingCount(): number {
+    return this.#p.jobs.filter((j) => j.streaming).length;
+  }
+
+  #onStreaming(job: Job): void {
+    job.streaming = true;
+    const before = this.#limit.concurrency;
+    const limit = this.#concurrency.onStreaming(this.#streamingCount());
+    if (limit > before) {
+      this.#limit.concurrency = limit; // starts queued jobs first
+      this.#stealForFreeSlots();
+    }
+  }
+
+  /** Lowers the limit after a refusal; true when this job should give its slot back. */
+  #overloaded(): boolean {
+    const limit = this.#concurrency.onOverload(this.#streamingCount());
+    this.#limit.concurrency = limit;
+    return this.#limit.activeCount > limit;
   }
 
   /** Gives every free connection the tail of the job expected to finish last. */

@@ -467,16 +467,15 @@ describe('validateSegments', () => {
   });
 });
 
-// Pins for src bugs found while writing these tests. `it.fails` passes while the bug is present;
-// when src is fixed the test starts failing: turn it into a plain `it` then.
-describe('known src bugs (it.fails until fixed)', () => {
-  it.fails('planSegments plans `connections` pieces when aligned pieces of ≥ minSplitSize fit (1 MiB + 4 over 4)', () => {
+// Bugs these tests found in src, fixed; kept as regression tests.
+describe('regressions found by these tests', () => {
+  it('planSegments plans `connections` pieces when aligned pieces of ≥ minSplitSize fit (1 MiB + 4 over 4)', () => {
     // [0,256K) [256K,512K) [512K,768K) [768K,1M+4) is a valid aligned 4-way plan; the planner returns 3 pieces
     // because the ceil'd last cut (832 KiB) would leave 192 KiB + 4 and is skipped without a fallback.
     expect(planSegments(1 * MiB + 4, { connections: 4, minSplitSize: 256 * KiB, alignment: 64 * KiB })).toHaveLength(4);
   });
 
-  it.fails('planSegments plans `connections` pieces when aligned pieces of ≥ minSplitSize fit (786634 over 3)', () => {
+  it('planSegments plans `connections` pieces when aligned pieces of ≥ minSplitSize fit (786634 over 3)', () => {
     expect(planSegments(786_634, { connections: 3, minSplitSize: 256 * KiB, alignment: 64 * KiB })).toHaveLength(3);
   });
 });

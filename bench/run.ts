@@ -1,0 +1,199 @@
+/**
+ * Benchmark entry: `npm run bench -- [--quick] [--runs N] [--only A,B] [--tools ...]`.
+ * Serves generated files from segdl's own range server on 127.0.0.1, runs every scenario
+ * with segdl's CLI and each installed peer (alternating tools within a round), and writes
+ * bench/results/latest.{json,md}, throughput.svg and timeline.svg.
+ */
+import { cpus, platform, release, totalmem } from 'node:os';
+import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type RangeServer } from '../src/serve/index.js';
+import { parseArgs, selects, UsageError, USAGE, type BenchArgs } from './args.js';
+import { runOnce, jobFor, type RunRecord } from './cell.js';
+import { throughputSvg, timelineSvg } from './chart.js';
+import { DataFiles, type DataFile } from './data.js';
+import { hasGnuTime, killCurrent } from './measure.js';
+import { toMarkdown, toResults, writeResults } from './report.js';
+import { buildScenarios, fmtSize, GiB, MB, type Scenario } from './scenarios.js';
+import { compareCells, summarizeCell, type Cell } from './summary.js';
+import { recordTimeline } from './timeline.js';
+import { installMissing, makeTools, missingReason, versionOf, type Tool, type ToolName } from './tools.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** Cells whose ideal is longer than this run once: B1 alone would otherwise take minutes. */
+const LONG_CELL_S = 15;
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseArgs(argv, root);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    log(`bench: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const began = performance.now();
+  const tools = makeTools(root);
+  if (args.install) installMissing(args.tools.map((t) => tools[t]));
+  if (!hasGnuTime()) log('bench: /usr/bin/time missing (apt-get install time, or --install): no CPU or RSS figures');
+  const missing = new Map<ToolName, string>();
+  for (const name of args.tools) {
+    const reason = missingReason(tools[name], root);
+    if (reason !== undefined) {
+      missing.set(name, reason);
+      log(`bench: skipping ${name}: ${reason}`);
+    }
+  }
+  const scenarios = buildScenarios(args.quick).filter((s) => selects(args.only, s.id));
+  if (scenarios.length === 0) {
+    log(`bench: --only ${args.only?.join(',')} selects no scenario`);
+    return 2;
+  }
+
+  const data = new DataFiles(join(args.work, 'data'));
+  await mkdir(data.dir, { recursive: true });
+  await mkdir(args.out, { recursive: true });
+  const server = await serve({ root: data.dir });
+  const stop = (): void => {
+    killCurrent();
+    void Promise.allSettled([server.close(), data.dropAll()]).then(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  log(`bench: server ${server.url}, ${scenarios.map((s) => s.id).join(' ')}, ${args.quick ? 'quick' : `${args.runs} runs`}`);
+
+  const cells: Cell[] = [];
+  let timelineSvgText: string | undefined;
+  try {
+    for (const [i, scenario] of scenarios.entries()) {
+      const file = await data.get(scenario.size);
+      server.setFaults(scenario.faults);
+      const scenarioCells = await runScenario(scenario, args, tools, missing, server, file);
+      compareCells(scenario, scenarioCells);
+      cells.push(...scenarioCells);
+      if (scenario.id === 'C' && args.tools.includes('segdl') && !missing.has('segdl')) {
+        timelineSvgText = await drawTimeline(scenario, file, args.work);
+      }
+      // Big files go as soon as no later scenario serves them (disk and page cache).
+      if (!scenarios.slice(i + 1).some((s) => s.size === scenario.size)) await data.drop(scenario.size);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    await server.close();
+    await data.dropAll();
+    await rm(join(args.work, 'out'), { recursive: true, force: true });
+  }
+
+  const cpu = cpus();
+  const meta = {
+    date: new Date().toISOString(),
+    command: `${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench --' : 'node dist/bench/run.js'} ${argv.join(' ')}`.trim(),
+    machine: `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} cores, ${Math.round(totalmem() / GiB)} GiB RAM, ${platform()} ${release()}`,
+    node: process.version,
+    tools: args.tools.filter((t) => !missing.has(t)).map((t) => versionOf(tools[t], root)),
+    quick: args.quick,
+    runs: args.quick ? 1 : args.runs,
+    durationS: (performance.now() - began) / 1000,
+  };
+  const results = toResults(meta, scenarios, cells);
+  const markdown = toMarkdown(results, scenarios);
+  await writeResults(args.out, results, markdown);
+  const subtitle = `${meta.date.slice(0, 10)} · ${meta.machine} · ${meta.command}`;
+  await writeFile(join(args.out, 'throughput.svg'), throughputSvg(scenarios, cells, subtitle));
+  if (timelineSvgText !== undefined) await writeFile(join(args.out, 'timeline.svg'), timelineSvgText);
+  process.stdout.write(markdown);
+  log(`bench: results in ${args.out} (${Math.round(meta.durationS)} s)`);
+  return cells.some((c) => c.status === 'failed') ? 1 : 0;
+}
+
+async function runScenario(
+  scenario: Scenario,
+  args: BenchArgs,
+  tools: Record<ToolName, Tool>,
+  missing: Map<ToolName, string>,
+  server: RangeServer,
+  file: DataFile,
+): Promise<Cell[]> {
+  const wanted = scenario.tools.filter((t) => args.tools.includes(t));
+  const runnable = wanted.filter((t) => !missing.has(t)).map((t) => tools[t]);
+  const skipped: Cell[] = wanted
+    .filter((t) => missing.has(t))
+    .map((t) => ({ scenario: scenario.id, tool: t, status: 'skipped', reason: missing.get(t)!, runs: [] }));
+  const noSpace = await lacksSpace(args.work, scenario.size);
+  if (noSpace !== undefined) return [...skipped, ...runnable.map((t): Cell => ({ scenario: scenario.id, tool: t.name, status: 'skipped', reason: noSpace, runs: [] }))];
+
+  const idealOf = (t: Tool): number | undefined => scenario.ideal?.(t.connections(scenario.connections));
+  const planned = (t: Tool): number => {
+    if (args.quick) return 1;
+    const long = (idealOf(t) ?? 0) > LONG_CELL_S;
+    return Math.min(scenario.maxRuns ?? args.runs, long ? 1 : args.runs);
+  };
+  const records = new Map<ToolName, RunRecord[]>(runnable.map((t) => [t.name, []]));
+  const rounds = Math.max(0, ...runnable.map(planned));
+  log(`\n${scenario.id}: ${scenario.title}`);
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order every round so no tool always runs first (cold caches) or last.
+    const order = runnable.map((_, k) => runnable[(k + round) % runnable.length]!);
+    for (const tool of order) {
+      const done = records.get(tool.name)!;
+      if (done.length >= planned(tool) || done.some((r) => !r.ok)) continue;
+      const record = await runOnce(server, args.work, scenario, tool, file, round);
+      done.push(record);
+      log(`  ${tool.name.padEnd(7)} run ${round + 1}/${planned(tool)}  ${describe(record, scenario)}`);
+    }
+  }
+  const cells = runnable.map((t) => {
+    const job = jobFor(scenario, 'URL', 'FILE');
+    const command = t.command(job);
+    const ideal = idealOf(t);
+    return summarizeCell(scenario, t.name, records.get(t.name)!, {
+      command: [command.cmd === process.execPath ? 'node' : command.cmd, ...command.args].join(' ').replaceAll(root, ''),
+      note: t.note?.(job),
+      idealS: ideal,
+    });
+  });
+  return [...cells, ...skipped];
+}
+
+function describe(r: RunRecord, s: Scenario): string {
+  if (!r.ok) return `FAILED: ${r.error}`;
+  const parts = [
+    `${r.wallS.toFixed(2)} s`,
+    `${(s.size / r.wallS / MB).toFixed(1)} MB/s`,
+    `cpu ${r.cpuS?.toFixed(2) ?? '?'} s`,
+    `rss ${r.maxRssKiB === undefined ? '?' : Math.round(r.maxRssKiB / 1024)} MiB`,
+    `server ${(r.serverBytes / s.size).toFixed(3)}× size`,
+  ];
+  if (r.refused > 0) parts.push(`${r.refused} refused`);
+  return parts.join('  ');
+}
+
+/** The source and one download must fit, with 1 GiB to spare. */
+async function lacksSpace(dir: string, size: number): Promise<string | undefined> {
+  const fs = await statfs(dir);
+  const free = fs.bavail * fs.bsize;
+  return free >= 2 * size + GiB ? undefined : `needs ${fmtSize(2 * size + GiB)} free in ${dir}, has ${fmtSize(free)}`;
+}
+
+/** Scenario C once more through the library, with one connection reset, drawn lane by lane. */
+async function drawTimeline(scenario: Scenario, file: DataFile, work: string): Promise<string> {
+  log('  timeline: one segdl download of C (library, progress every 50 ms, one reset injected)');
+  const timeline = await recordTimeline({
+    data: file,
+    workDir: work,
+    faults: scenario.faults,
+    connections: scenario.connections,
+    title: `One segdl download, scenario C (every 4th connection at 1 MB/s) + one connection reset`,
+    resetRequest: 6,
+  });
+  if (timeline.error) log(`  timeline FAILED: ${timeline.error}`);
+  return timelineSvg(timeline, 4 * MB);
+}
+
+process.exitCode = await main(process.argv.slice(2));
