@@ -119,14 +119,18 @@ export function timelineSvg(t: Timeline, slowBelow: number): string {
     `<text x="${left}" y="20" font-size="15" font-weight="600">${esc(t.title)}</text>`,
     `<text x="${left}" y="38" fill="#555">${esc(`${(t.size / MiB).toFixed(0)} MiB, ${t.connections} connections, ${t.wallS.toFixed(2)} s, ${starts.length} segments (one lane each, by file offset)${t.error ? ` — FAILED: ${t.error}` : ''}`)}</text>`,
   ];
+  // Samples are 50 ms apart (or more, on a busy loop): a lane ends at its 'done' event, not at the next sample.
+  const doneAt = new Map(t.events.filter((e) => e.kind === 'done').map((e) => [e.start, e.t]));
   starts.forEach((start, lane) => {
     const yy = laneY(lane);
+    const end = doneAt.get(start) ?? wall;
     body.push(`<text x="${left - 6}" y="${yy + laneH - 3}" text-anchor="end" font-size="9" fill="#555">${(start / MiB).toFixed(1)} MiB</text>`);
     // Merge consecutive samples in the same state into one rectangle.
     let runState: LaneState = 'absent';
     let runFrom = 0;
-    const flush = (until: number): void => {
+    const flush = (upTo: number): void => {
       const color = STATE_COLORS[runState];
+      const until = Math.min(upTo, end);
       if (color && until > runFrom) {
         body.push(`<rect x="${n(x(runFrom))}" y="${yy + 1}" width="${n(Math.max(0.5, x(until) - x(runFrom)))}" height="${laneH - 2}" fill="${color}"/>`);
       }

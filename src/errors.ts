@@ -15,8 +15,10 @@ export type ErrorCode =
   | 'ERR_REMOTE_CHANGED'
   /** The connection ended before the body did. */
   | 'ERR_INCOMPLETE'
-  /** A network-level failure (reset, refused, DNS, TLS handshake). */
+  /** A network-level failure (reset, refused, DNS). */
   | 'ERR_NETWORK'
+  /** The server's certificate was refused (self-signed, expired, wrong host): never retried, never bypassed. */
+  | 'ERR_TLS'
   /** No bytes (or too few) arrived within the stall window. */
   | 'ERR_STALLED'
   /** A segment or the download used up its retry budget; `cause` is the last failure. */
@@ -97,8 +99,14 @@ export function toDownloadError(error: unknown, url?: string): DownloadError {
     return new DownloadError('ERR_IO', `file system error ${code}`, { url, cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && TLS_CODE.test(code)) {
+    return new DownloadError('ERR_TLS', `TLS certificate problem (${code}): ${message}`, { url, cause: error });
+  }
   return new DownloadError('ERR_NETWORK', `network error: ${message}`, { url, cause: error });
 }
+
+/** Node's and OpenSSL's certificate failure codes. */
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|ERR_SSL|ERR_TLS/;
 
 const FS_CODES = new Set(['EACCES', 'EPERM', 'EIO', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOENT', 'EBADF', 'EMFILE', 'ENFILE', 'ELOOP']);
 function isFsCode(code: string): boolean {

@@ -9,8 +9,15 @@ import { rangeHeader } from './content-range.js';
 import { DownloadError } from './errors.js';
 import { checkRangeResponse, checkWholeResponse, type Expected } from './response-gate.js';
 import type { Job } from './scheduler.js';
+import { watchStall, type StallPolicy } from './stall.js';
 import { sendRequest, type RequestHandle } from './transport.js';
 import { SegmentWriter } from './writer.js';
+
+/**
+ * Bytes each fresh segment re-reads from its left neighbour. Both copies must agree once on
+ * disk: a server that shifts one body under a correct header is caught at the seam.
+ */
+export const SEAM_BYTES = 16;
 
 export interface FetchContext {
   dispatcher: Dispatcher;
@@ -18,33 +25,39 @@ export interface FetchContext {
   headers: Record<string, string>;
   file: FileHandle;
   expected: Expected;
-  stallTimeoutMs: number;
+  stall: StallPolicy;
+  headersTimeoutMs: number;
   /** Called after bytes are written (never before). */
   onWritten(job: Job, bytes: number): void;
 }
 
-/** Aborts a request whose connection delivered nothing for `timeoutMs` (the writer's pauses excluded). */
-function watchStall(handle: RequestHandle, timeoutMs: number, progress: () => number, url: string): () => void {
-  let last = progress();
-  let lastChange = Date.now();
-  const timer = setInterval(() => {
-    const now = Date.now();
-    const current = progress();
-    if (current !== last) {
-      last = current;
-      lastChange = now;
-    } else if (now - lastChange >= timeoutMs) {
-      handle.abort(new DownloadError('ERR_STALLED', `no data for ${timeoutMs} ms`, { url }));
-    }
-  }, Math.min(1000, Math.max(50, timeoutMs / 4)));
-  timer.unref();
-  return () => clearInterval(timer);
+/** Waits for the request, then for every byte it delivered to be written; the request's failure wins. */
+async function settle(handle: RequestHandle, writer: SegmentWriter, stall: StallPolicy, progress: () => number, url: string): Promise<void> {
+  const stopWatching = watchStall(stall, progress, (error) => handle.abort(error), url);
+  let failure: unknown;
+  try {
+    await handle.done;
+  } catch (error) {
+    failure = error;
+  } finally {
+    stopWatching();
+  }
+  // Bytes that passed the gate are good even if the connection failed later: keep them.
+  try {
+    await writer.flush();
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined) throw failure;
 }
 
 export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal, onStreaming: () => void = () => {}): Promise<void> {
-  const first = job.start + job.done;
+  // A fresh segment asks for a few bytes before its start (its seam with the left neighbour).
+  const seam = job.done === 0 && job.start >= SEAM_BYTES ? Buffer.alloc(SEAM_BYTES) : undefined;
+  let seamMissing = seam?.length ?? 0;
+  const first = job.start + job.done - seamMissing;
   const last = job.end - 1;
-  const writer = new SegmentWriter(ctx.file, first, (bytes) => {
+  const writer = new SegmentWriter(ctx.file, job.start + job.done, (bytes) => {
     job.done += bytes;
     ctx.onWritten(job, bytes);
   });
@@ -52,13 +65,21 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
   const headers: Record<string, string> = { ...ctx.headers, range: rangeHeader(first, last), 'accept-encoding': 'identity' };
   // If-Range only with a strong validator: a changed file then answers 200, never a spliced 206.
   if (ctx.expected.etag !== undefined) headers['if-range'] = ctx.expected.etag;
-  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.stallTimeoutMs * 2 }, {
+  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, {
     head(response) {
       const verdict = checkRangeResponse(response.status, response.headers, first, last, { ...ctx.expected, url: response.url.href });
       complete = verdict.kind === 'already-complete';
       if (!complete) onStreaming();
     },
     data(chunk) {
+      if (seamMissing > 0) {
+        const take = Math.min(seamMissing, chunk.length);
+        chunk.copy(seam!, seam!.length - seamMissing, 0, take);
+        seamMissing -= take;
+        if (seamMissing === 0) job.seam = seam;
+        if (take === chunk.length) return true;
+        chunk = chunk.subarray(take);
+      }
       // `job.end` may have moved down since the request was sent: never write past it.
       const room = job.end - job.start - job.received;
       if (room <= 0 || complete) return false;
@@ -72,22 +93,8 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
     },
   });
   writer.attach(handle);
-  const stopWatching = watchStall(handle, ctx.stallTimeoutMs, () => job.received + job.done, ctx.url.href);
-  let failure: unknown;
-  try {
-    await handle.done;
-  } catch (error) {
-    failure = error;
-  } finally {
-    stopWatching();
-  }
-  // Bytes that passed the gate are good even if the connection failed later: keep them.
-  await writer.flush();
-  if (failure !== undefined) throw failure;
-  if (complete) {
-    // 416 */size for a range starting at size: nothing to fetch (an empty tail).
-    return;
-  }
+  await settle(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
+  if (complete) return; // 416 */size for a range starting at size: nothing to fetch
   if (job.done < job.end - job.start) {
     throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${job.end - job.start} bytes`, {
       url: ctx.url.href,
@@ -113,7 +120,7 @@ export async function fetchWhole(
     ctx.onWritten(job, bytes);
   });
   const headers = { ...ctx.headers, 'accept-encoding': 'identity' };
-  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.stallTimeoutMs * 2 }, {
+  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, {
     head(response) {
       length = checkWholeResponse(response.status, response.headers, { ...ctx.expected, url: response.url.href });
       if (length !== undefined && length > ctx.maxSize) {
@@ -133,14 +140,7 @@ export async function fetchWhole(
     },
   });
   writer.attach(handle);
-  const stopWatching = watchStall(handle, ctx.stallTimeoutMs, () => job.received + job.done, ctx.url.href);
-  try {
-    await handle.done;
-  } finally {
-    stopWatching();
-    await writer.flush().catch(() => undefined);
-  }
-  await writer.flush();
+  await settle(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
   if (length !== undefined && job.done !== length) {
     throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${length} bytes`, { url: ctx.url.href });
   }

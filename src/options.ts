@@ -17,8 +17,18 @@ export interface DownloadOptions {
   /** Extra request headers. */
   headers?: Record<string, string>;
   retry?: Partial<RetryOptions>;
-  /** Abort a connection that received no bytes for this long, and retry its segment. @default 15000 */
+  /**
+   * Stall window: a connection that delivers less than `minSpeed` bytes/s over this many ms
+   * (or nothing at all) is cut and its segment retried. Also the longest wait for response headers.
+   * @default 10000
+   */
   stallTimeoutMs?: number;
+  /** Least throughput a connection must average over the stall window (bytes/s). @default 1024 */
+  minSpeed?: number;
+  /** What to do when the remote file changes: start over once, or fail with ERR_REMOTE_CHANGED. @default 'restart' */
+  ifRemoteChanged?: 'restart' | 'fail';
+  /** Extra trusted CA certificate(s) in PEM, for servers with a private or self-signed certificate. */
+  ca?: string | Buffer | Array<string | Buffer>;
   /** Stops the download, saves its state and rejects with `signal.reason`. */
   signal?: AbortSignal;
   /** An undici Dispatcher to send requests through (proxy, custom TLS, tests). @default a keep-alive Agent */
@@ -43,6 +53,9 @@ export interface ResolvedOptions {
   headers: Record<string, string>;
   retry: RetryOptions;
   stallTimeoutMs: number;
+  minSpeed: number;
+  ifRemoteChanged: 'restart' | 'fail';
+  ca: string | Buffer | Array<string | Buffer> | undefined;
   signal: AbortSignal | undefined;
   dispatcher: Dispatcher | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
@@ -64,6 +77,11 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
     throw invalid(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw invalid(`Expected \`${name}\` to be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${String(value)}`);
+  return value as T;
 }
 
 /** Parses `algo:hex` into a checksum spec. */
@@ -100,8 +118,7 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
   integerIn('retry.minDelayMs', retry.minDelayMs, 0, 3_600_000);
   integerIn('retry.maxDelayMs', retry.maxDelayMs, retry.minDelayMs, 3_600_000);
   integerIn('retry.maxRetryAfterMs', retry.maxRetryAfterMs, 0, 86_400_000);
-  const durability = options.durability ?? 'process';
-  if (durability !== 'process' && durability !== 'power') throw invalid(`Expected \`durability\` to be 'process' or 'power', got ${String(durability)}`);
+  const durability = oneOf('durability', options.durability ?? 'process', ['process', 'power'] as const);
   if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) {
     throw invalid('Expected `output` to be a non-empty path');
   }
@@ -111,7 +128,10 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
     checksum: options.checksum === undefined ? undefined : parseChecksum(options.checksum),
     headers: checkHeaders(options.headers ?? {}),
     retry,
-    stallTimeoutMs: integerIn('stallTimeoutMs', options.stallTimeoutMs ?? 15_000, 100, 3_600_000),
+    stallTimeoutMs: integerIn('stallTimeoutMs', options.stallTimeoutMs ?? 10_000, 100, 3_600_000),
+    minSpeed: integerIn('minSpeed', options.minSpeed ?? 1024, 0, Number.MAX_SAFE_INTEGER),
+    ifRemoteChanged: oneOf('ifRemoteChanged', options.ifRemoteChanged ?? 'restart', ['restart', 'fail'] as const),
+    ca: options.ca,
     signal: options.signal,
     dispatcher: options.dispatcher,
     onProgress: options.onProgress,

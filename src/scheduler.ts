@@ -23,6 +23,8 @@ export interface Job extends Segment {
   attemptStartBytes: number;
   /** Whether the current attempt's response passed the gate and its body is flowing. */
   streaming: boolean;
+  /** The bytes just before `start` as this job's server sent them, to compare with the left neighbour's. */
+  seam?: Buffer | undefined;
 }
 
 export interface SchedulerParams {

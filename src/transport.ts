@@ -103,7 +103,8 @@ function resolveRedirect(from: URL, location: string | string[]): URL {
   return next;
 }
 
-function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+/** Drops the headers that must not reach another origin. */
+export function withoutCredentials(headers: Record<string, string>): Record<string, string> {
   const out = { ...headers };
   for (const name of CREDENTIAL_HEADERS) delete out[name];
   return out;

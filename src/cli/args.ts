@@ -1,4 +1,5 @@
 /** Command-line parsing with node:util parseArgs: one table of options, one usage text. */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DownloadOptions } from '../options.js';
 import { parseSize } from './units.js';
@@ -18,7 +19,10 @@ Download options:
       --checksum ALGO:HEX  verify against sha256/sha512/sha1/md5/xxh64 before the final rename
   -H, --header "K: V"      extra request header (repeatable)
       --retries N          retries per segment after a failure (default 5)
-      --stall-timeout MS   restart a connection that sent nothing for MS (default 15000)
+      --stall-timeout MS   restart a connection slower than --min-speed over MS (default 10000)
+      --min-speed RATE     least bytes/s a connection must average (default 1K)
+      --ca FILE            trust this PEM certificate (self-signed or private CA)
+      --fail-if-changed    fail with ERR_REMOTE_CHANGED instead of starting over
       --min-split SIZE     smallest piece to split off (default 256K)
       --durability MODE    process (default) or power (fsync every checkpoint)
       --max-size SIZE      refuse files larger than SIZE
@@ -62,6 +66,14 @@ function intOption(name: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`--ca: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
 function parseHeader(text: string): [string, string] {
   const colon = text.indexOf(':');
   if (colon <= 0) throw new UsageError(`--header expects "Name: value", got ${text}`);
@@ -82,6 +94,9 @@ export function parseCommand(argv: string[]): Command {
         header: { type: 'string', short: 'H', multiple: true },
         retries: { type: 'string' },
         'stall-timeout': { type: 'string' },
+        'min-speed': { type: 'string' },
+        ca: { type: 'string' },
+        'fail-if-changed': { type: 'boolean' },
         'min-split': { type: 'string' },
         durability: { type: 'string' },
         'max-size': { type: 'string' },
@@ -110,6 +125,10 @@ export function parseCommand(argv: string[]): Command {
   if (retries !== undefined) options.retry = { attempts: retries };
   const stall = intOption('stall-timeout', values['stall-timeout']);
   if (stall !== undefined) options.stallTimeoutMs = stall;
+  const minSpeed = sizeOption('min-speed', values['min-speed']);
+  if (minSpeed !== undefined) options.minSpeed = minSpeed;
+  if (values.ca !== undefined) options.ca = readCa(values.ca);
+  if (values['fail-if-changed']) options.ifRemoteChanged = 'fail';
   const minSplit = sizeOption('min-split', values['min-split']);
   if (minSplit !== undefined) options.minSplitSize = minSplit;
   const maxSize = sizeOption('max-size', values['max-size']);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
 import { Download, DownloadError, download } from '../../src/index.js';
+import { SEAM_BYTES } from '../../src/fetch-job.js';
 import { loadManifest, manifestPath } from '../../src/manifest.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -88,7 +89,8 @@ describe('abort and resume through the API', () => {
     const ranges = server.server.requests
       .slice(firstRunRequests)
       .filter((r) => r.method === 'GET' && r.status === 206)
-      .map((r) => r.range!);
+      // Every fresh segment also re-reads SEAM_BYTES before its start (the seam check); those are never written.
+      .map((r) => ({ start: r.range!.start === 0 ? 0 : r.range!.start + SEAM_BYTES, end: r.range!.end }));
     expect(ranges.length).toBeGreaterThanOrEqual(4);
     const done = saved.segments.filter((s) => s.done > 0).map((s) => ({ start: s.start, end: s.start + s.done - 1 }));
     expect(done.length).toBeGreaterThan(0);
