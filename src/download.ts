@@ -19,7 +19,7 @@ import { probeRemote, type RemoteInfo } from './probe.js';
 import { completePrefix, reportProgress } from './progress.js';
 import { decideResume } from './resume.js';
 import { newJob, Scheduler, type Job } from './scheduler.js';
-import { checkSeams } from './seams.js';
+import { checkSeams, readSeam } from './seams.js';
 import { withoutCredentials } from './transport.js';
 import { PrefixHasher, type Digest } from './verify.js';
 
@@ -208,8 +208,13 @@ export class Download extends EventEmitter<DownloadEvents> {
             segment: { start: bad[0]!.start, end: bad[0]!.end },
           });
         }
-        this.#warn('ERR_RANGE_MISMATCH', `bytes at ${bad.length} segment seam(s) disagree: fetching those segments again`);
-        for (const job of bad) Object.assign(job, newJob({ start: job.start, end: job.end, done: 0 }));
+        this.#warn('ERR_RANGE_MISMATCH', `bytes at a segment seam disagree: fetching ${bad.length} segment(s) again`);
+        for (const job of bad) {
+          // Its right neighbour's seam is checked again against the new bytes.
+          const right = jobs.find((j) => j.start === job.end);
+          if (right !== undefined && right.seam === undefined && right.done > 0) right.seam = await readSeam(file, right.start);
+          Object.assign(job, newJob({ start: job.start, end: job.end, done: 0 }));
+        }
         pending = bad;
         hasher = await PrefixHasher.create(file, o.checksum?.algorithm); // it may have read the bad bytes
       }
@@ -222,8 +227,10 @@ export class Download extends EventEmitter<DownloadEvents> {
       await store.remove();
       return this.#finish(run, size, resumedBytes > 0, fetched, digest, peak);
     } catch (error) {
-      if (error instanceof DownloadError && error.code === 'ERR_CHECKSUM_MISMATCH') {
-        // Bytes that fail verification are never trusted again: the next run starts over.
+      const code = error instanceof DownloadError ? error.code : undefined;
+      // Bytes that fail verification are never trusted again, nor are those of an older version
+      // of a file we are about to download again: the next run starts over.
+      if (code === 'ERR_CHECKSUM_MISMATCH' || (code === 'ERR_REMOTE_CHANGED' && o.ifRemoteChanged === 'restart')) {
         await store.remove();
         await rm(run.part, { force: true });
       }
