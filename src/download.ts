@@ -21,14 +21,15 @@ import { decideResume } from './resume.js';
 import { newJob, Scheduler, type Job } from './scheduler.js';
 import { checkSeams, readSeam } from './seams.js';
 import { withoutCredentials } from './transport.js';
-import { PrefixHasher, type Digest } from './verify.js';
+import { DiskCheck, hashHex, verifyResumed } from './segment-check.js';
+import { PrefixHasher, xxhashApi, type Digest } from './verify.js';
 
 /** Split points fall on 64 KiB boundaries: whole pages, friendly to file systems. */
 const ALIGNMENT = 64 * 1024;
 /** Written bytes between two looks for a longer complete prefix to hash. */
 const HASH_STEP = 4 * 1024 * 1024;
-/** Seam repairs before the download is declared inconsistent. */
-const SEAM_REPAIRS = 2;
+/** Rounds of re-fetching segments that failed a seam or disk check before giving up. */
+const REPAIRS = 2;
 
 interface Run {
   dispatcher: Dispatcher;
@@ -153,44 +154,61 @@ export class Download extends EventEmitter<DownloadEvents> {
       lastModified: run.remote.lastModified,
       plan: { connections: o.connections, minSplitSize: o.minSplitSize, alignment: ALIGNMENT },
     });
-    const resumedBytes = decision.kind === 'resume' ? decision.resumedBytes : 0;
     if (decision.kind === 'restart') {
       if (decision.remoteChanged && o.ifRemoteChanged === 'fail') {
         throw new DownloadError('ERR_REMOTE_CHANGED', 'remote file changed since the last run; the partial download is kept', { url: run.remote.url.href });
       }
       this.#restart(decision.reason);
     }
-    if (decision.kind === 'resume') this.emit('resume', { resumedBytes, totalBytes: size });
-    await checkFreeSpace(run.output, size - resumedBytes, run.remote.url.href);
-    const file = await openPart(run.part, resumedBytes === 0);
+    const api = await xxhashApi();
+    const file = await openPart(run.part, decision.kind !== 'resume');
     let closed = false;
     const jobs = decision.segments.map(newJob);
+    let resumedBytes = 0;
+    if (decision.kind === 'resume') {
+      const saved = new Map(jobs.map((job, i) => [job, decision.hashes.get(decision.segments[i]!)]));
+      const dropped = await verifyResumed(file, jobs, saved, api);
+      if (dropped > 0) this.#warn('ERR_INTEGRITY', `${dropped} bytes on disk no longer match their recorded hashes: fetching them again`);
+      resumedBytes = decision.resumedBytes - dropped;
+      this.emit('resume', { resumedBytes, totalBytes: size });
+    }
+    const power = o.durability === 'power';
     const checkpoint = new Checkpointer(() =>
-      store.save(() => ({
-        url: publicUrl(this.url),
-        size,
-        etag: run.remote.etag,
-        lastModified: run.remote.lastModified,
-        segments: jobs.map((j) => [j.start, j.end, j.done]),
-      })),
+      store.save(
+        () => ({
+          url: publicUrl(this.url),
+          size,
+          etag: run.remote.etag,
+          lastModified: run.remote.lastModified,
+          segments: jobs.map((j) => (j.hash === undefined ? [j.start, j.end, j.done] : [j.start, j.end, j.done, hashHex(j.hash)])),
+        }),
+        // Power-loss safety: the bytes the snapshot claims reach the disk before the claim does.
+        power ? () => file.datasync() : undefined,
+      ),
     );
     let fetched = 0;
     const stopProgress = reportProgress(jobs, size, resumedBytes, () => fetched, o.progressIntervalMs, (p) => this.#progress(p));
     try {
-      if (resumedBytes === 0) await file.truncate(size);
-      let hasher = await PrefixHasher.create(file, o.checksum?.algorithm);
+      await checkFreeSpace(run.output, size - resumedBytes, run.remote.url.href);
+      if (decision.kind !== 'resume') await file.truncate(size);
+      let diskCheck = new DiskCheck(jobs, api);
+      let hasher = await PrefixHasher.create(file, o.checksum?.algorithm, (offset, bytes) => diskCheck.observe(offset, bytes));
       let nextAdvance = 0;
-      const ctx = this.#fetchContext(run, file, size, (_job, bytes) => {
-        fetched += bytes;
-        checkpoint.written(bytes);
-        // The hasher reads in large steps anyway: look for a longer prefix only every few MiB.
-        if (fetched >= nextAdvance) {
-          nextAdvance = fetched + HASH_STEP;
-          hasher.advance(completePrefix(jobs));
-        }
-      });
+      const ctx = {
+        ...this.#fetchContext(run, file, size, (_job, bytes) => {
+          fetched += bytes;
+          checkpoint.written(bytes);
+          // The hasher reads in large steps anyway: look for a longer prefix only every few MiB.
+          if (fetched >= nextAdvance) {
+            nextAdvance = fetched + HASH_STEP;
+            hasher.advance(completePrefix(jobs));
+          }
+        }),
+        newHash: () => api.create64(),
+      };
       let peak = 0;
       let pending: Job[] = jobs;
+      let digest: Digest;
       for (let repairs = 0; ; repairs++) {
         const scheduler = this.#scheduler(run, pending, o.connections, (job, signal, streaming) => fetchJob(ctx, job, signal, streaming));
         try {
@@ -200,32 +218,44 @@ export class Download extends EventEmitter<DownloadEvents> {
           await checkpoint.flush();
         }
         peak = Math.max(peak, scheduler.peakConnections);
-        const bad = await checkSeams(file, jobs);
+        const shifted = await checkSeams(file, jobs);
+        digest = await hasher.finish(size); // reads the whole file back: the disk check rides along
+        const bad = [...new Set([...shifted, ...diskCheck.bad])];
         if (bad.length === 0) break;
-        if (repairs >= SEAM_REPAIRS) {
-          throw new DownloadError('ERR_RANGE_MISMATCH', `bytes at ${bad.length} segment seam(s) still disagree after ${repairs} re-fetches`, {
-            url: run.remote.url.href,
-            segment: { start: bad[0]!.start, end: bad[0]!.end },
-          });
+        if (repairs >= REPAIRS) {
+          const seam = shifted.length > 0;
+          throw new DownloadError(
+            seam ? 'ERR_RANGE_MISMATCH' : 'ERR_INTEGRITY',
+            seam
+              ? `bytes at a segment seam still disagree after ${repairs} re-fetches`
+              : `bytes on disk still differ from the bytes received after ${repairs} re-fetches`,
+            { url: run.remote.url.href, segment: { start: bad[0]!.start, end: bad[0]!.end } },
+          );
         }
-        this.#warn('ERR_RANGE_MISMATCH', `bytes at a segment seam disagree: fetching ${bad.length} segment(s) again`);
+        this.#warn(
+          shifted.length > 0 ? 'ERR_RANGE_MISMATCH' : 'ERR_INTEGRITY',
+          shifted.length > 0
+            ? `bytes at a segment seam disagree: fetching ${bad.length} segment(s) again`
+            : `bytes on disk differ from the bytes received: fetching ${bad.length} segment(s) again`,
+        );
         for (const job of bad) {
           // Its right neighbour's seam is checked again against the new bytes.
           const right = jobs.find((j) => j.start === job.end);
           if (right !== undefined && right.seam === undefined && right.done > 0) right.seam = await readSeam(file, right.start);
           Object.assign(job, newJob({ start: job.start, end: job.end, done: 0 }));
         }
+        await checkpoint.flush(); // the manifest must stop claiming the bytes just dropped
         pending = bad;
-        hasher = await PrefixHasher.create(file, o.checksum?.algorithm); // it may have read the bad bytes
+        diskCheck = new DiskCheck(jobs, api);
+        hasher = await PrefixHasher.create(file, o.checksum?.algorithm, (offset, bytes) => diskCheck.observe(offset, bytes));
       }
-      const digest = await hasher.finish(size);
       this.#checkDigest(digest, run);
       if (o.durability === 'power') await file.sync();
       await file.close();
       closed = true;
       await publish(run.part, run.output, o.force, o.durability === 'power');
       await store.remove();
-      return this.#finish(run, size, resumedBytes > 0, fetched, digest, peak);
+      return this.#finish(run, size, resumedBytes, fetched, digest, peak);
     } catch (error) {
       const code = error instanceof DownloadError ? error.code : undefined;
       // Bytes that fail verification are never trusted again, nor are those of an older version
@@ -290,7 +320,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       await file.close();
       closed = true;
       await publish(run.part, run.output, o.force, o.durability === 'power');
-      return this.#finish(run, size, false, fetched, digest, 1);
+      return this.#finish(run, size, 0, fetched, digest, 1);
     } catch (error) {
       if (error instanceof DownloadError && error.code === 'ERR_CHECKSUM_MISMATCH') await rm(run.part, { force: true });
       throw error;
@@ -309,9 +339,17 @@ export class Download extends EventEmitter<DownloadEvents> {
     }
   }
 
-  #finish(run: Run, size: number, resumed: boolean, fetched: number, digest: Digest, connectionsUsed: number): DownloadResult {
-    const result: DownloadResult = { path: run.output, size, resumed, bytesFetched: fetched, digest, elapsedMs: Date.now() - run.startedAt, connectionsUsed };
-    this.#progress({ transferredBytes: size, totalBytes: size, resumedBytes: size - fetched, fetchedBytes: fetched, bytesPerSecond: 0, etaMs: 0, segments: [] });
+  #finish(run: Run, size: number, resumedBytes: number, fetched: number, digest: Digest, connectionsUsed: number): DownloadResult {
+    const result: DownloadResult = {
+      path: run.output,
+      size,
+      resumed: resumedBytes > 0,
+      bytesFetched: fetched,
+      digest,
+      elapsedMs: Date.now() - run.startedAt,
+      connectionsUsed,
+    };
+    this.#progress({ transferredBytes: size, totalBytes: size, resumedBytes, fetchedBytes: fetched, bytesPerSecond: 0, etaMs: 0, segments: [] });
     this.emit('done', result);
     return result;
   }

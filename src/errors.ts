@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'ERR_STALLED'
   /** A segment or the download used up its retry budget; `cause` is the last failure. */
   | 'ERR_RETRIES_EXHAUSTED'
+  /** Bytes on disk differ from the bytes received (torn or tampered .part) and re-fetching did not fix it. */
+  | 'ERR_INTEGRITY'
   /** The verified digest differs from the expected one. */
   | 'ERR_CHECKSUM_MISMATCH'
   /** Another process holds the lock on this output. */

@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { rangeHeader } from './content-range.js';
 import { DownloadError } from './errors.js';
 import { checkRangeResponse, checkWholeResponse, type Expected } from './response-gate.js';
-import type { Job } from './scheduler.js';
+import type { Job, SegmentHash } from './scheduler.js';
 import { watchStall, type StallPolicy } from './stall.js';
 import { sendRequest, type RequestHandle } from './transport.js';
 import { SegmentWriter } from './writer.js';
@@ -29,6 +29,8 @@ export interface FetchContext {
   headersTimeoutMs: number;
   /** Called after bytes are written (never before). */
   onWritten(job: Job, bytes: number): void;
+  /** A fresh hash for a segment that starts from zero. */
+  newHash?: () => SegmentHash;
 }
 
 /** Waits for the request, then for every byte it delivered to be written; the request's failure wins. */
@@ -55,9 +57,12 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
   // A fresh segment asks for a few bytes before its start (its seam with the left neighbour).
   const seam = job.done === 0 && job.start >= SEAM_BYTES ? Buffer.alloc(SEAM_BYTES) : undefined;
   let seamMissing = seam?.length ?? 0;
+  if (job.done === 0 && ctx.newHash !== undefined) job.hash = ctx.newHash();
   const first = job.start + job.done - seamMissing;
   const last = job.end - 1;
-  const writer = new SegmentWriter(ctx.file, job.start + job.done, (bytes) => {
+  const writer = new SegmentWriter(ctx.file, job.start + job.done, (bytes, chunks) => {
+    // The segment's hash covers exactly the bytes counted as done: both change here, together.
+    for (const chunk of chunks) job.hash?.update(chunk);
     job.done += bytes;
     ctx.onWritten(job, bytes);
   });

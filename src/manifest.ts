@@ -18,15 +18,23 @@ export interface ManifestData {
   size: number;
   etag: string | undefined;
   lastModified: string | undefined;
-  /** Segments as [start, end, done]: compact for files with many splits. */
-  segments: Array<[number, number, number]>;
+  /**
+   * Segments as [start, end, done, xxh64 of the done bytes]: compact for files with many splits.
+   * The hash lets a resumed run check the bytes on disk before trusting them.
+   */
+  segments: Array<[number, number, number, string?]>;
   updatedAt: string;
 }
 
 export type ManifestLoad =
   | { state: 'missing' }
   | { state: 'invalid'; reason: string }
-  | { state: 'ok'; data: ManifestData; segments: Segment[] };
+  | { state: 'ok'; data: ManifestData; segments: SavedSegment[] };
+
+export interface SavedSegment extends Segment {
+  /** xxh64 (16 hex digits) of [start, start + done), when the run that saved it computed one. */
+  hash: string | undefined;
+}
 
 export function manifestPath(output: string): string {
   return `${output}.segdl.json`;
@@ -57,7 +65,7 @@ export async function loadManifest(path: string): Promise<ManifestLoad> {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { state: 'invalid', reason: 'not valid JSON' };
+    return { state: 'invalid', reason: text.length === 0 ? 'empty' : 'not valid JSON' };
   }
   if (typeof parsed !== 'object' || parsed === null || !('body' in parsed) || !('checksum' in parsed)) {
     return { state: 'invalid', reason: 'not a segdl manifest' };
@@ -66,12 +74,13 @@ export async function loadManifest(path: string): Promise<ManifestLoad> {
   if (typeof body !== 'string' || checksum !== (await bodyChecksum(body))) {
     return { state: 'invalid', reason: 'checksum does not match its contents' };
   }
-  const data = JSON.parse(body) as ManifestData;
+  const data = JSON.parse(body) as ManifestData; // its checksum matched, so it is what we wrote
   if (data.version !== MANIFEST_VERSION) return { state: 'invalid', reason: `unknown version ${String(data.version)}` };
   if (!Number.isSafeInteger(data.size) || data.size < 0 || !Array.isArray(data.segments)) {
     return { state: 'invalid', reason: 'bad size or segment list' };
   }
-  const segments = data.segments.map(([start, end, done]) => ({ start, end, done }));
+  const segments = data.segments.map(([start, end, done, hash]) => ({ start, end, done, hash }));
+  if (segments.some((s) => s.hash !== undefined && !/^[0-9a-f]{16}$/.test(String(s.hash)))) return { state: 'invalid', reason: 'bad segment hash' };
   const problem = validateSegments(segments, data.size);
   if (problem !== undefined) return { state: 'invalid', reason: problem };
   return { state: 'ok', data, segments };
@@ -94,11 +103,14 @@ export class ManifestStore {
 
   /**
    * `snapshot` is taken inside the lock, just before writing, so a save never records
-   * an older state after a newer one.
+   * an older state after a newer one. `beforeWrite` (e.g. fdatasync of the data file) runs
+   * between the snapshot and the write.
    */
-  save(snapshot: () => Omit<ManifestData, 'version' | 'updatedAt'>): Promise<void> {
+  save(snapshot: () => Omit<ManifestData, 'version' | 'updatedAt'>, beforeWrite?: () => Promise<void>): Promise<void> {
     return this.#mutex.runExclusive(async () => {
       const data: ManifestData = { version: MANIFEST_VERSION, ...snapshot(), updatedAt: new Date().toISOString() };
+      // Runs after the snapshot: whatever it makes durable covers every byte the snapshot claims.
+      await beforeWrite?.();
       const body = JSON.stringify(data);
       const text = JSON.stringify({ body, checksum: await bodyChecksum(body) });
       const temp = `${this.#path}.tmp`;

@@ -23,7 +23,7 @@ export interface ResumeInput {
 export type ResumeDecision =
   | { kind: 'fresh'; segments: Segment[] }
   | { kind: 'restart'; segments: Segment[]; reason: string; remoteChanged: boolean }
-  | { kind: 'resume'; segments: Segment[]; resumedBytes: number };
+  | { kind: 'resume'; segments: Segment[]; resumedBytes: number; hashes: Map<Segment, string | undefined> };
 
 export async function decideResume(input: ResumeInput): Promise<ResumeDecision> {
   await rm(`${input.manifest}.tmp`, { force: true }); // a temp that was never renamed is not state
@@ -45,8 +45,14 @@ export async function decideResume(input: ResumeInput): Promise<ResumeDecision> 
   if (changed) return restart('remote file changed since the last run: starting over', true);
   if ((await regularFileSize(input.part)) !== input.size) return restart(`${input.part} is missing or has the wrong size: starting over`);
   // Finished pieces stay as they are; only the missing ranges are re-planned for this run's connections.
-  const finished = loaded.segments.flatMap((s) => (s.done > 0 ? [{ start: s.start, end: s.start + s.done, done: s.done }] : []));
+  const hashes = new Map<Segment, string | undefined>();
+  const finished = loaded.segments.flatMap((s) => {
+    if (s.done === 0) return [];
+    const piece = { start: s.start, end: s.start + s.done, done: s.done };
+    hashes.set(piece, s.hash);
+    return [piece];
+  });
   const missing = planRanges(missingRanges(loaded.segments), input.plan).map((r) => ({ ...r, done: 0 }));
   const segments = [...finished, ...missing].sort((a, b) => a.start - b.start);
-  return { kind: 'resume', segments, resumedBytes: finished.reduce((sum, s) => sum + s.done, 0) };
+  return { kind: 'resume', segments, resumedBytes: finished.reduce((sum, s) => sum + s.done, 0), hashes };
 }

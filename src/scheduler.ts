@@ -25,6 +25,14 @@ export interface Job extends Segment {
   streaming: boolean;
   /** The bytes just before `start` as this job's server sent them, to compare with the left neighbour's. */
   seam?: Buffer | undefined;
+  /** xxh64 of [start, start + done), fed as writes complete; recorded in the manifest. */
+  hash?: SegmentHash | undefined;
+}
+
+/** A streaming xxh64 whose digest can be read at any time without ending it. */
+export interface SegmentHash {
+  update(bytes: Uint8Array): unknown;
+  digest(): bigint;
 }
 
 export interface SchedulerParams {

@@ -29,14 +29,23 @@ export class PrefixHasher {
   #running: Promise<void> | undefined;
   #failure: unknown;
 
-  private constructor(file: FileHandle, xxh: ReturnType<XXHashAPI['create64']>, algorithm: HashAlgorithm | undefined) {
+  readonly #observe: ((offset: number, bytes: Buffer) => void) | undefined;
+
+  private constructor(
+    file: FileHandle,
+    xxh: ReturnType<XXHashAPI['create64']>,
+    algorithm: HashAlgorithm | undefined,
+    observe: ((offset: number, bytes: Buffer) => void) | undefined,
+  ) {
     this.#file = file;
+    this.#observe = observe;
     this.#xxh = xxh;
     this.#extra = algorithm === undefined || algorithm === 'xxh64' ? undefined : { algorithm, hash: createHash(algorithm) };
   }
 
-  static async create(file: FileHandle, algorithm?: HashAlgorithm): Promise<PrefixHasher> {
-    return new PrefixHasher(file, (await xxhashApi()).create64(), algorithm);
+  /** `observe` sees every byte read, in file order (the per-segment disk check rides on these reads). */
+  static async create(file: FileHandle, algorithm?: HashAlgorithm, observe?: (offset: number, bytes: Buffer) => void): Promise<PrefixHasher> {
+    return new PrefixHasher(file, (await xxhashApi()).create64(), algorithm, observe);
   }
 
   /** Bytes hashed so far. */
@@ -76,6 +85,7 @@ export class PrefixHasher {
       const view = this.#buffer.subarray(0, bytesRead);
       this.#xxh.update(view);
       this.#extra?.hash.update(view);
+      this.#observe?.(this.#hashed, view);
       this.#hashed += bytesRead;
     }
   }

@@ -25,10 +25,10 @@ export class SegmentWriter {
   #failure: unknown;
   #paused = false;
   #flow: BackPressure | undefined;
-  readonly #onWritten: (bytes: number) => void;
+  readonly #onWritten: (bytes: number, chunks: readonly Buffer[]) => void;
 
-  /** `onWritten` is told of bytes only after the write that holds them has completed. */
-  constructor(file: FileHandle, position: number, onWritten: (bytes: number) => void) {
+  /** `onWritten` is told of bytes (in file order) only after the write that holds them has completed. */
+  constructor(file: FileHandle, position: number, onWritten: (bytes: number, chunks: readonly Buffer[]) => void) {
     this.#file = file;
     this.#position = position;
     this.#onWritten = onWritten;
@@ -76,7 +76,7 @@ export class SegmentWriter {
     this.#writing = writeFully(this.#file, chunks, bytes, position).then(
       () => {
         this.#writing = undefined;
-        this.#onWritten(bytes);
+        this.#onWritten(bytes, chunks);
         if (this.#buffered >= FLUSH_BYTES) this.#startWrite();
         if (this.#paused && this.#buffered < HIGH_WATER_BYTES) {
           this.#paused = false;
