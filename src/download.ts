@@ -3,7 +3,7 @@
  * publish. Everything else is a module with one job; this file only wires them and reports.
  */
 import { EventEmitter } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { rm, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { Checkpointer } from './checkpoint.js';
@@ -14,12 +14,14 @@ import { filenameFromDisposition, filenameFromUrl, safeBaseName } from './filena
 import { acquireLock } from './lock.js';
 import { manifestPath, ManifestStore, publicUrl } from './manifest.js';
 import { resolveOptions, type DownloadOptions, type ResolvedOptions } from './options.js';
-import { checkFreeSpace, openPart, publish, refuseExistingTarget } from './output-files.js';
+import { checkExistingOutput } from './existing-output.js';
+import { checkFreeSpace, openPart, publish } from './output-files.js';
 import { probeRemote, type RemoteInfo } from './probe.js';
 import { completePrefix, reportProgress } from './progress.js';
 import { decideResume } from './resume.js';
 import { newJob, Scheduler, type Job } from './scheduler.js';
 import { checkSeams, readSeam } from './seams.js';
+import { crashPoint, journal } from './test-hooks.js';
 import { withoutCredentials } from './transport.js';
 import { DiskCheck, hashHex, verifyResumed } from './segment-check.js';
 import { PrefixHasher, xxhashApi, type Digest } from './verify.js';
@@ -103,11 +105,24 @@ export class Download extends EventEmitter<DownloadEvents> {
       throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
     }
     const output = resolve(o.output ?? defaultName(remote, this.url));
-    await refuseExistingTarget(output, o.force);
     const lock = await acquireLock(output);
     try {
       const headers = remote.url.origin === this.url.origin ? o.headers : withoutCredentials(o.headers);
       const run: Run = { dispatcher, signal, remote, headers, output, part: `${output}.part`, startedAt: Date.now() };
+      const existing = await checkExistingOutput({
+        output,
+        part: run.part,
+        manifest: manifestPath(output),
+        force: o.force,
+        checksum: o.checksum,
+        url: publicUrl(this.url),
+        size: remote.size,
+        etag: remote.etag,
+      });
+      if (existing.kind === 'done') {
+        this.#warn('ERR_TARGET_EXISTS', `${output} is already complete and verified: nothing to download`);
+        return this.#finish(run, existing.size, existing.size, 0, existing.digest, 0);
+      }
       if (remote.size !== undefined && remote.acceptsRanges) {
         try {
           return await this.#ranged(run, remote.size);
@@ -183,7 +198,7 @@ export class Download extends EventEmitter<DownloadEvents> {
           segments: jobs.map((j) => (j.hash === undefined ? [j.start, j.end, j.done] : [j.start, j.end, j.done, hashHex(j.hash)])),
         }),
         // Power-loss safety: the bytes the snapshot claims reach the disk before the claim does.
-        power ? () => file.datasync() : undefined,
+        power ? () => syncData(file) : undefined,
       ),
     );
     let fetched = 0;
@@ -253,7 +268,9 @@ export class Download extends EventEmitter<DownloadEvents> {
       if (o.durability === 'power') await file.sync();
       await file.close();
       closed = true;
+      crashPoint('verified');
       await publish(run.part, run.output, o.force, o.durability === 'power');
+      crashPoint('published');
       await store.remove();
       return this.#finish(run, size, resumedBytes, fetched, digest, peak);
     } catch (error) {
@@ -372,6 +389,12 @@ export class Download extends EventEmitter<DownloadEvents> {
 /** Downloads `url` and resolves when the file is complete and verified at its final path. */
 export function download(url: string | URL, options: DownloadOptions = {}): Promise<DownloadResult> {
   return new Download(url, options).start();
+}
+
+async function syncData(file: FileHandle): Promise<void> {
+  journal('S+');
+  await file.datasync();
+  journal('S-');
 }
 
 function parseUrl(url: string | URL): URL {

@@ -4,9 +4,11 @@
  * so a process killed at any instant never trusts bytes that are not in the file.
  */
 import { Mutex } from 'async-mutex';
+import { constants } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { validateSegments, type Segment } from './plan.js';
+import { crashPoint } from './test-hooks.js';
 import { xxhashApi } from './verify.js';
 
 export const MANIFEST_VERSION = 1;
@@ -115,14 +117,18 @@ export class ManifestStore {
       const text = JSON.stringify({ body, checksum: await bodyChecksum(body) });
       const temp = `${this.#path}.tmp`;
       // 'w' with O_NOFOLLOW semantics would be ideal; mode 0600 keeps URLs private to the user.
-      const file = await open(temp, 'w', 0o600);
+      // Never through a symlink planted at the temp name (catalogue case 54): remove, then create exclusively.
+      await rm(temp, { force: true });
+      const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
         await file.writeFile(text);
         if (this.#fsync) await file.sync();
       } finally {
         await file.close();
       }
+      crashPoint('manifest-temp-written');
       await rename(temp, this.#path);
+      crashPoint('manifest-renamed');
       if (this.#fsync) await syncDirectory(dirname(this.#path));
     });
   }

@@ -4,7 +4,7 @@
  * with a rename that never clobbers a file the user has (case 38, 46).
  */
 import { constants } from 'node:fs';
-import { link, lstat, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DownloadError } from './errors.js';
 import { syncDirectory } from './manifest.js';
@@ -28,23 +28,11 @@ export async function openPart(path: string, fresh: boolean): Promise<FileHandle
   return file;
 }
 
-export async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 export async function isSymlink(path: string): Promise<boolean> {
   return lstat(path).then(
     (s) => s.isSymbolicLink(),
     () => false,
   );
-}
-
-export async function refuseExistingTarget(output: string, force: boolean): Promise<void> {
-  if (force) return;
-  if (await exists(output)) throw new DownloadError('ERR_TARGET_EXISTS', `${output} already exists (use force / --force to overwrite)`);
 }
 
 export async function checkFreeSpace(output: string, needed: number, url: string): Promise<void> {

@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import type { HashAlgorithm } from './options.js';
+import { crashPoint } from './test-hooks.js';
 
 let api: Promise<XXHashAPI> | undefined;
 /** The wasm module is compiled once per process. */
@@ -87,6 +88,7 @@ export class PrefixHasher {
       this.#extra?.hash.update(view);
       this.#observe?.(this.#hashed, view);
       this.#hashed += bytesRead;
+      crashPoint('hashing');
     }
   }
 }

@@ -5,6 +5,7 @@
  * is bounded whatever the file size.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { journal } from './test-hooks.js';
 
 /** Flush when this much is gathered: large enough to amortise a syscall, small enough to stay in cache. */
 const FLUSH_BYTES = 256 * 1024;
@@ -76,6 +77,7 @@ export class SegmentWriter {
     this.#writing = writeFully(this.#file, chunks, bytes, position).then(
       () => {
         this.#writing = undefined;
+        journal(`W ${position} ${bytes}`);
         this.#onWritten(bytes, chunks);
         if (this.#buffered >= FLUSH_BYTES) this.#startWrite();
         if (this.#paused && this.#buffered < HIGH_WATER_BYTES) {
