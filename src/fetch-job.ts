@@ -53,19 +53,81 @@ async function settle(handle: RequestHandle, writer: SegmentWriter, stall: Stall
   if (failure !== undefined) throw failure;
 }
 
+/** The first request of a job asks for at most this much; later ones are sized by the measured speed. */
+const FIRST_REQUEST_BYTES = 8 * 1024 * 1024;
+/** Later requests carry about this much time's worth of bytes, within the bounds below. */
+const REQUEST_SECONDS = 1;
+const MIN_REQUEST_BYTES = 1024 * 1024;
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+const REQUEST_ALIGNMENT = 64 * 1024;
+
+/**
+ * Where the next request of `job` should end. Requests are bounded so that work stealing can
+ * usually cut a job where its current request ends anyway, instead of cutting a response short
+ * (which wastes whatever the server already pushed into the socket).
+ */
+function nextRequestEnd(job: Job, from: number, bytesPerSecond: number): number {
+  const size = bytesPerSecond > 0 ? Math.min(MAX_REQUEST_BYTES, Math.max(MIN_REQUEST_BYTES, bytesPerSecond * REQUEST_SECONDS)) : FIRST_REQUEST_BYTES;
+  const end = Math.ceil((from + size) / REQUEST_ALIGNMENT) * REQUEST_ALIGNMENT;
+  // Never leave a sliver behind that would need a request of its own.
+  return end + MIN_REQUEST_BYTES >= job.end ? job.end : end;
+}
+
+/** Fetches the rest of `job` in one or more ranged requests on (usually) one kept-alive connection. */
 export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal, onStreaming: () => void = () => {}): Promise<void> {
-  // A fresh segment asks for a few bytes before its start (its seam with the left neighbour).
-  const seam = job.done === 0 && job.start >= SEAM_BYTES ? Buffer.alloc(SEAM_BYTES) : undefined;
-  let seamMissing = seam?.length ?? 0;
   if (job.done === 0 && ctx.newHash !== undefined) job.hash = ctx.newHash();
-  const first = job.start + job.done - seamMissing;
-  const last = job.end - 1;
   const writer = new SegmentWriter(ctx.file, job.start + job.done, (bytes, chunks) => {
     // The segment's hash covers exactly the bytes counted as done: both change here, together.
     for (const chunk of chunks) job.hash?.update(chunk);
     job.done += bytes;
     ctx.onWritten(job, bytes);
   });
+  const startedAt = Date.now();
+  const startBytes = job.received;
+  let failure: unknown;
+  try {
+    while (job.start + job.received < job.end) {
+      const elapsed = (Date.now() - startedAt) / 1000;
+      const speed = elapsed > 0 && job.received > startBytes ? (job.received - startBytes) / elapsed : 0;
+      const from = job.start + job.received;
+      job.requestEnd = nextRequestEnd(job, from, speed);
+      const outcome = await fetchRange(ctx, job, signal, onStreaming, writer, job.requestEnd);
+      if (outcome === 'already-complete') break; // 416 */size for a range starting at size
+      if (job.start + job.received < Math.min(job.requestEnd, job.end)) break; // the response ended early
+    }
+  } catch (error) {
+    failure = error;
+  }
+  // Bytes that passed the gate are good even if the connection failed later: keep them.
+  try {
+    await writer.flush();
+  } catch (error) {
+    failure ??= error;
+  }
+  job.requestEnd = undefined;
+  if (failure !== undefined) throw failure;
+  if (job.done < job.end - job.start) {
+    throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${job.end - job.start} bytes`, {
+      url: ctx.url.href,
+      segment: { start: job.start, end: job.end },
+    });
+  }
+}
+
+/** One ranged GET for [start + received, requestEnd) of `job` into `writer`. */
+async function fetchRange(
+  ctx: FetchContext,
+  job: Job,
+  signal: AbortSignal,
+  onStreaming: () => void,
+  writer: SegmentWriter,
+  requestEnd: number,
+): Promise<'body' | 'already-complete'> {
+  // A segment's first request also asks for a few bytes before its start (its seam with the left neighbour).
+  const seam = job.received === 0 && job.start >= SEAM_BYTES ? Buffer.alloc(SEAM_BYTES) : undefined;
+  let seamMissing = seam?.length ?? 0;
+  const first = job.start + job.received - seamMissing;
+  const last = requestEnd - 1;
   let complete = false;
   const headers: Record<string, string> = { ...ctx.headers, range: rangeHeader(first, last), 'accept-encoding': 'identity' };
   // If-Range only with a strong validator: a changed file then answers 200, never a spliced 206.
@@ -85,27 +147,27 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
         if (take === chunk.length) return true;
         chunk = chunk.subarray(take);
       }
-      // `job.end` may have moved down since the request was sent: never write past it.
-      const room = job.end - job.start - job.received;
+      // `job.end` may have moved below the request's end since it was sent: never write past it.
+      const stop = Math.min(job.end, requestEnd);
+      const room = stop - job.start - job.received;
       if (room <= 0 || complete) return false;
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       job.received += piece.length;
       writer.push(piece);
-      // Keep reading while bytes are missing. At the end, let a response that ends where the job
-      // ends finish by itself (the connection stays alive); cut one that would go on (a steal
-      // shrank the job, or the server sends more than asked).
-      return piece.length < room || (piece.length === chunk.length && job.end - 1 === last);
+      // Keep reading while bytes are missing. At the end, let a response that ends where we stop
+      // finish by itself (the connection stays alive); cut one that would go on (a steal moved
+      // the job's end, or the server sends more than asked).
+      return piece.length < room || (piece.length === chunk.length && stop - 1 === last);
     },
   });
   writer.attach(handle);
-  await settle(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
-  if (complete) return; // 416 */size for a range starting at size: nothing to fetch
-  if (job.done < job.end - job.start) {
-    throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${job.end - job.start} bytes`, {
-      url: ctx.url.href,
-      segment: { start: job.start, end: job.end },
-    });
+  const stopWatching = watchStall(ctx.stall, () => job.received + job.done, (error) => handle.abort(error), ctx.url.href);
+  try {
+    await handle.done;
+  } finally {
+    stopWatching();
   }
+  return complete ? 'already-complete' : 'body';
 }
 
 /**

@@ -25,6 +25,8 @@ export interface Job extends Segment {
   streaming: boolean;
   /** The bytes just before `start` as this job's server sent them, to compare with the left neighbour's. */
   seam?: Buffer | undefined;
+  /** Where the request in flight for this job ends (exclusive), if one is. */
+  requestEnd?: number | undefined;
   /** xxh64 of [start, start + done), fed as writes complete; recorded in the manifest. */
   hash?: SegmentHash | undefined;
 }
@@ -58,6 +60,8 @@ const WARMUP_MS = 300;
  * victim's connection (whatever the server already pushed into it is wasted).
  */
 const STEAL_HORIZON_MS = 500;
+/** A connection slower than this fraction of the typical one is a straggler: its response may be cut short. */
+const STRAGGLER_FRACTION = 0.5;
 
 export function newJob(segment: Segment): Job {
   return { ...segment, received: segment.done, active: false, attemptStartedAt: 0, attemptStartBytes: segment.done, streaming: false };
@@ -82,6 +86,8 @@ export class Scheduler {
   #running = 0;
   #idle: (() => void) | undefined;
   #peak = 0;
+  /** Jobs a connection has taken up (fetching or backing off); queued jobs are not victims. */
+  readonly #started = new Set<Job>();
 
   constructor(params: SchedulerParams) {
     this.#p = params;
@@ -133,8 +139,17 @@ export class Scheduler {
   }
 
   async #runJob(job: Job): Promise<void> {
-    let attempt = 0;
     this.#peak = Math.max(this.#peak, this.#limit.activeCount);
+    this.#started.add(job);
+    try {
+      await this.#attempts(job);
+    } finally {
+      this.#started.delete(job);
+    }
+  }
+
+  async #attempts(job: Job): Promise<void> {
+    let attempt = 0;
     for (;;) {
       if (this.#signal.aborted) throw this.#signal.reason;
       const wait = this.#pausedUntil - this.#now();
@@ -209,33 +224,46 @@ export class Scheduler {
 
   #splitSlowest(): Job | undefined {
     const now = this.#now();
-    const speeds = this.#p.jobs.filter((j) => j.active && now - j.attemptStartedAt >= WARMUP_MS).map((j) => speedOf(j, now));
-    const typical = speeds.length > 0 ? speeds.reduce((a, b) => a + b, 0) / speeds.length : 0;
-    let victim: Job | undefined;
-    let worst = -1;
-    for (const job of this.#p.jobs) {
-      const remaining = job.end - job.start - job.received;
-      if (remaining < 2 * this.#p.minSplitSize) continue;
-      // A job still warming up is assumed typical; one not running at all (backing off) never finishes on its own.
-      const speed = !job.active ? 0 : now - job.attemptStartedAt < WARMUP_MS ? typical : speedOf(job, now);
-      const finishIn = speed > 0 ? remaining / speed : Number.POSITIVE_INFINITY;
-      if (finishIn > worst) {
-        worst = finishIn;
-        victim = job;
-      }
+    const warmed = [...this.#started].filter((j) => j.active && now - j.attemptStartedAt >= WARMUP_MS);
+    const typical = warmed.length > 0 ? warmed.reduce((sum, j) => sum + speedOf(j, now), 0) / warmed.length : 0;
+    // A job still warming up is assumed typical; one not running at all (backing off) never finishes on its own.
+    const speedNow = (job: Job) => (!job.active ? 0 : now - job.attemptStartedAt < WARMUP_MS ? typical : speedOf(job, now));
+    const candidates = [...this.#started]
+      .map((job) => {
+        const speed = speedNow(job);
+        const remaining = job.end - job.start - job.received;
+        return { job, speed, finishIn: speed > 0 ? remaining / speed : Number.POSITIVE_INFINITY };
+      })
+      .filter((c) => c.job.end - c.job.start - c.job.received >= 2 * this.#p.minSplitSize)
+      .sort((a, b) => b.finishIn - a.finishIn);
+    for (const { job, speed, finishIn } of candidates) {
+      const cut = this.#cutFor(job, speed, typical, finishIn);
+      if (cut === undefined) continue;
+      const piece = newJob({ start: cut, end: job.end, done: 0 });
+      job.end = cut;
+      this.#p.jobs.push(piece);
+      this.#p.onSplit?.(job, piece);
+      return piece;
     }
-    if (victim === undefined || worst * 1000 < STEAL_HORIZON_MS) return undefined;
-    const speed = !victim.active ? 0 : now - victim.attemptStartedAt < WARMUP_MS ? typical : speedOf(victim, now);
-    // The victim keeps the share it can finish in the time the thief needs for the rest.
-    const keep = speed > 0 && typical > 0 ? speed / (speed + typical) : victim.active ? 0.5 : 0;
+    return undefined;
+  }
+
+  /**
+   * Where to cut a victim. The victim keeps the share it can finish while the thief fetches the
+   * rest. Cutting inside the victim's current request aborts that response and wastes what the
+   * server already pushed into the socket, so that is done only to a straggler (far slower than
+   * the others, or not running); anyone else is cut no earlier than where its request ends.
+   */
+  #cutFor(victim: Job, speed: number, typical: number, finishIn: number): number | undefined {
     const from = victim.start + victim.received;
+    const keep = speed > 0 && typical > 0 ? speed / (speed + typical) : victim.active ? 0.5 : 0;
     const cut = splitPoint(from, victim.end, keep, this.#p);
     if (cut === undefined) return undefined;
-    const piece = newJob({ start: cut, end: victim.end, done: 0 });
-    victim.end = cut;
-    this.#p.jobs.push(piece);
-    this.#p.onSplit?.(victim, piece);
-    return piece;
+    const straggler = !victim.active || speed < STRAGGLER_FRACTION * typical;
+    if (straggler) return finishIn * 1000 >= STEAL_HORIZON_MS ? cut : undefined;
+    const requestEnd = victim.requestEnd ?? victim.end;
+    const safe = Math.max(cut, requestEnd);
+    return victim.end - safe >= this.#p.minSplitSize ? safe : undefined;
   }
 }
 
