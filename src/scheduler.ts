@@ -5,6 +5,7 @@
  * live here, so the manifest always matches the disk.
  */
 import { setMaxListeners } from 'node:events';
+import { debuglog } from 'node:util';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DownloadError, isRetryable, toDownloadError } from './errors.js';
 import { splitPoint, type Segment } from './plan.js';
@@ -66,6 +67,9 @@ const STRAGGLER_FRACTION = 0.5;
 export function newJob(segment: Segment): Job {
   return { ...segment, received: segment.done, active: false, attemptStartedAt: 0, attemptStartBytes: segment.done, streaming: false };
 }
+
+/** NODE_DEBUG=segdl shows the scheduler's decisions. */
+const debug = debuglog('segdl');
 
 /** Statuses with which a host says "too many connections" (RFC 6585 §4, RFC 9110 §15.6.4). */
 const OVERLOAD_STATUSES = new Set([429, 503]);
@@ -178,7 +182,9 @@ export class Scheduler {
         }
         const delayMs = retryDelay(attempt, this.#p.retry, error.retryAfterMs);
         this.#p.onRetry?.(job, attempt, delayMs, error);
-        if (error.retryAfterMs !== undefined) this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + delayMs);
+        // Retry-After holds every connection of this host only when none is working: if some are
+        // streaming, the host refused an extra connection, and the working ones keep going.
+        if (error.retryAfterMs !== undefined && this.#streamingCount() === 0) this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + delayMs);
         if (error.status !== undefined && OVERLOAD_STATUSES.has(error.status) && this.#overloaded()) throw new Requeue();
         job.active = false;
         await sleep(delayMs, this.#signal);
@@ -196,8 +202,9 @@ export class Scheduler {
   #onStreaming(job: Job): void {
     job.streaming = true;
     const before = this.#limit.concurrency;
-    const limit = this.#concurrency.onStreaming(this.#streamingCount());
+    const limit = this.#concurrency.onStreaming(this.#streamingCount(), this.#now());
     if (limit > before) {
+      debug('connections %d -> %d (all of them streaming)', before, limit);
       this.#limit.concurrency = limit; // starts queued jobs first
       this.#stealForFreeSlots();
     }
@@ -205,7 +212,8 @@ export class Scheduler {
 
   /** Lowers the limit after a refusal; true when this job should give its slot back. */
   #overloaded(): boolean {
-    const limit = this.#concurrency.onOverload(this.#streamingCount());
+    const limit = this.#concurrency.onOverload(this.#streamingCount(), this.#now());
+    debug('connections -> %d (host refused one; %d streaming, %d active)', limit, this.#streamingCount(), this.#limit.activeCount);
     this.#limit.concurrency = limit;
     return this.#limit.activeCount > limit;
   }
@@ -240,6 +248,7 @@ export class Scheduler {
       const cut = this.#cutFor(job, speed, typical, finishIn);
       if (cut === undefined) continue;
       const piece = newJob({ start: cut, end: job.end, done: 0 });
+      debug('steal [%d, %d) from the job at %d (speed %d B/s, finish in %d ms)', cut, job.end, job.start, Math.round(speed), Math.round(finishIn * 1000));
       job.end = cut;
       this.#p.jobs.push(piece);
       this.#p.onSplit?.(job, piece);

@@ -7,8 +7,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { journal } from './test-hooks.js';
 
-/** Flush when this much is gathered: large enough to amortise a syscall, small enough to stay in cache. */
-const FLUSH_BYTES = 256 * 1024;
+/*
+ * Write-through when idle, gather while a write is in flight: a slow connection's bytes reach the
+ * disk (and the next checkpoint) at once, a fast one's coalesce into large writes by themselves.
+ */
 /** Pause the socket beyond this many unwritten bytes. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -49,7 +51,7 @@ export class SegmentWriter {
     if (this.#failure !== undefined) throw this.#failure;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    if (this.#buffered >= FLUSH_BYTES && this.#writing === undefined) this.#startWrite();
+    if (this.#writing === undefined) this.#startWrite();
     if (this.#buffered >= HIGH_WATER_BYTES && !this.#paused) {
       this.#paused = true;
       this.#flow?.pause();
@@ -79,7 +81,7 @@ export class SegmentWriter {
         this.#writing = undefined;
         journal(`W ${position} ${bytes}`);
         this.#onWritten(bytes, chunks);
-        if (this.#buffered >= FLUSH_BYTES) this.#startWrite();
+        if (this.#buffered > 0) this.#startWrite();
         if (this.#paused && this.#buffered < HIGH_WATER_BYTES) {
           this.#paused = false;
           this.#flow?.resume();
