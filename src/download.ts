@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { rm, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent } from './agent.js';
 import { Checkpointer } from './checkpoint.js';
 import { DownloadError, toDownloadError } from './errors.js';
 import type { DownloadEvents, DownloadResult, Progress } from './events.js';

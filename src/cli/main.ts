@@ -8,7 +8,6 @@ import { Download } from '../download.js';
 import { DownloadError } from '../errors.js';
 import { parseCommand, UsageError, USAGE, type DownloadCommand } from './args.js';
 import { attachReporter, resultLine, type ReportMode } from './report.js';
-import { runServe } from './serve-command.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, checksum: 3, sigint: 130, sigterm: 143 } as const;
 
@@ -67,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${version()}\n`);
         return EXIT.ok;
       case 'serve':
-        return await runServe(command.argv, process.stdout);
+        // Loaded only when asked for: a download never pays for the server's modules.
+        return await (await import('./serve-command.js')).runServe(command.argv, process.stdout);
       case 'download':
         return await runDownload(command);
     }
