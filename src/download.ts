@@ -120,6 +120,13 @@ export class Download extends EventEmitter<DownloadEvents> {
         size: remote.size,
         etag: remote.etag,
       });
+      this.emit('start', {
+        url: publicUrl(remote.url),
+        path: output,
+        totalBytes: remote.size,
+        connections: remote.size !== undefined && remote.acceptsRanges ? o.connections : 1,
+        acceptsRanges: remote.acceptsRanges,
+      });
       if (existing.kind === 'done') {
         this.#warn('ERR_TARGET_EXISTS', `${output} is already complete and verified: nothing to download`);
         return this.#finish(run, existing.size, existing.size, 0, existing.digest, 0);

@@ -39,7 +39,19 @@ export interface DownloadResult {
   connectionsUsed: number;
 }
 
+export interface StartInfo {
+  /** The URL that answers (after redirects), without credentials. */
+  url: string;
+  path: string;
+  totalBytes: number | undefined;
+  /** Connections allowed for this download (it may use fewer, see `done`). */
+  connections: number;
+  acceptsRanges: boolean;
+}
+
 export interface DownloadEvents {
+  /** The remote was probed and the output path chosen. */
+  start: [StartInfo];
   /** Throttled (at most every `progressIntervalMs`). */
   progress: [Progress];
   /** A segment started, finished or was split off another one. */

@@ -2,7 +2,7 @@
 export { Download, download } from './download.js';
 export { DownloadError, isRetryable } from './errors.js';
 export type { ErrorCode, DownloadErrorContext } from './errors.js';
-export type { DownloadEvents, DownloadResult, Progress, SegmentView } from './events.js';
+export type { DownloadEvents, DownloadResult, Progress, SegmentView, StartInfo } from './events.js';
 export { HASH_ALGORITHMS, parseChecksum } from './options.js';
 export type { DownloadOptions, HashAlgorithm } from './options.js';
 export type { RetryOptions } from './retry.js';

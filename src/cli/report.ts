@@ -1,79 +1,78 @@
 /**
- * What the CLI prints while a download runs: a live bar on a TTY, sparse plain lines
- * otherwise, JSON lines with --json, nothing but errors with --quiet. Output goes to stderr
- * (stdout carries only --json), so piping segdl never mixes progress into data.
+ * What the CLI prints while a download runs: a live block on a TTY, sparse plain lines
+ * otherwise, JSON lines with --json (on stdout), nothing but errors with --quiet. Human output
+ * goes to stderr, so piping segdl never mixes progress into data.
  */
 import type { Download } from '../download.js';
 import type { DownloadResult, Progress } from '../events.js';
+import { LiveBlock, renderFrame } from './frame.js';
 import { formatBytes, formatDuration } from './units.js';
 
 export type ReportMode = 'tty' | 'plain' | 'json' | 'quiet';
 
 export interface Reporter {
-  /** Clears any live line before a final message. */
+  /** Removes the live block before a final message. */
   close(): void;
-}
-
-const BAR_WIDTH = 24;
-
-function bar(fraction: number): string {
-  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * BAR_WIDTH);
-  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
 }
 
 export function progressLine(p: Progress): string {
   const total = p.totalBytes;
-  const percent = total ? Math.floor((p.transferredBytes / total) * 100) : undefined;
-  const active = p.segments.filter((s) => s.active).length;
   const parts = [
-    total ? `${bar(p.transferredBytes / total)} ${String(percent).padStart(3)}%` : formatBytes(p.transferredBytes),
+    total ? `${String(Math.floor((p.transferredBytes / total) * 100)).padStart(3)}%` : '',
     `${formatBytes(p.transferredBytes)}${total ? ` / ${formatBytes(total)}` : ''}`,
     `${formatBytes(p.bytesPerSecond)}/s`,
     p.etaMs === undefined ? 'ETA --' : `ETA ${formatDuration(p.etaMs)}`,
-    `${active} conn`,
-  ];
+    `${p.segments.filter((s) => s.active).length} conn`,
+  ].filter((part) => part !== '');
   if (p.resumedBytes > 0) parts.push(`resumed ${formatBytes(p.resumedBytes)}`);
   return parts.join('  ');
 }
 
-export function attachReporter(download: Download, mode: ReportMode, err: NodeJS.WriteStream, out: NodeJS.WriteStream): Reporter {
-  let live = false;
-  let lastTenth = -1;
-  const clearLive = () => {
-    if (live) err.write('\r\x1b[2K');
-    live = false;
-  };
-  const line = (text: string) => {
-    clearLive();
-    err.write(`${text}\n`);
-  };
+/** The --json line for an event: `{"event": name, ...fields}`; progress carries counts, not segment lists. */
+export function jsonLine(event: string, data: object): string {
+  if (event === 'progress') {
+    const p = data as Progress;
+    const { segments, ...rest } = p;
+    return JSON.stringify({ event, ...rest, segments: segments.length, activeConnections: segments.filter((s) => s.active).length });
+  }
+  return JSON.stringify({ event, ...data });
+}
+
+export function attachReporter(download: Download, mode: ReportMode, err: NodeJS.WriteStream, out: NodeJS.WritableStream): Reporter {
   if (mode === 'json') {
-    const emit = (event: string, data: unknown) => out.write(`${JSON.stringify({ event, ...(data as object) })}\n`);
-    download.on('progress', (p) => emit('progress', { ...p, segments: p.segments.length }));
-    download.on('retry', (r) => emit('retry', r));
-    download.on('warning', (w) => emit('warning', w));
-    download.on('resume', (r) => emit('resume', r));
-    download.on('restart', (r) => emit('restart', r));
-    download.on('done', (r) => emit('done', r));
+    for (const event of ['start', 'progress', 'segment', 'retry', 'warning', 'resume', 'restart', 'done'] as const) {
+      download.on(event, (data: object) => out.write(`${jsonLine(event, data)}\n`));
+    }
     return { close() {} };
   }
   if (mode === 'quiet') return { close() {} };
+  const block = mode === 'tty' ? new LiveBlock(err) : undefined;
+  let last: Progress | undefined;
+  const line = (text: string) => {
+    block?.clear();
+    err.write(`${text}\n`);
+    if (block && last) block.draw(renderFrame(last, block.columns), true);
+  };
+  download.on('start', (s) =>
+    line(`segdl: ${s.url} -> ${s.path} (${s.totalBytes === undefined ? 'size unknown' : formatBytes(s.totalBytes)}, up to ${s.connections} connection${s.connections === 1 ? '' : 's'})`),
+  );
   download.on('warning', (w) => line(`segdl: warning: ${w.message}`));
   download.on('resume', (r) => line(`segdl: resuming: ${formatBytes(r.resumedBytes)} of ${formatBytes(r.totalBytes)} already on disk`));
   download.on('retry', (r) => line(`segdl: retry ${r.attempt} in ${Math.round(r.delayMs)} ms: ${r.message}`));
+  let lastTenth = -1;
   download.on('progress', (p) => {
-    if (mode === 'tty') {
-      err.write(`\r\x1b[2K${progressLine(p)}`);
-      live = true;
+    last = p;
+    if (block) {
+      block.draw(renderFrame(p, block.columns));
       return;
     }
     const tenth = p.totalBytes ? Math.floor((p.transferredBytes / p.totalBytes) * 10) : -1;
     if (tenth > lastTenth) {
       lastTenth = tenth;
-      line(progressLine(p));
+      line(`segdl: ${progressLine(p)}`);
     }
   });
-  return { close: clearLive };
+  return { close: () => block?.clear() };
 }
 
 export function resultLine(result: DownloadResult): string {
