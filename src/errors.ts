@@ -95,7 +95,7 @@ export function toDownloadError(error: unknown, url?: string): DownloadError {
   if (error instanceof DownloadError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ENOSPC' || code === 'EFBIG') {
-    return new DownloadError('ERR_DISK_FULL', 'disk full while writing the download', { url, cause: error });
+    return new DownloadError('ERR_DISK_FULL', `disk full while writing (${code}): free some space and run the same command again to resume`, { url, cause: error });
   }
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && isFsCode(code)) {
     return new DownloadError('ERR_IO', `file system error ${code}`, { url, cause: error });

@@ -8,6 +8,7 @@ import { link, lstat, open, rename, rm, statfs, type FileHandle } from 'node:fs/
 import { dirname } from 'node:path';
 import { DownloadError } from './errors.js';
 import { syncDirectory } from './manifest.js';
+import { formatBytes } from './units.js';
 
 const { O_RDWR, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
 
@@ -39,7 +40,7 @@ export async function checkFreeSpace(output: string, needed: number, url: string
   const fs = await statfs(dirname(output));
   const free = fs.bavail * fs.bsize;
   if (needed > free) {
-    throw new DownloadError('ERR_DISK_FULL', `disk full: ${needed} bytes needed, ${free} free in ${dirname(output)}`, { url });
+    throw new DownloadError('ERR_DISK_FULL', `disk full: ${formatBytes(needed)} needed, ${formatBytes(free)} free in ${dirname(output)}`, { url });
   }
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DownloadOptions } from '../options.js';
-import { parseSize } from './units.js';
+import { parseSize } from '../units.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';

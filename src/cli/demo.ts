@@ -10,7 +10,7 @@ import { Download } from '../download.js';
 import { DownloadError } from '../errors.js';
 import { serve } from '../serve/index.js';
 import { attachReporter, resultLine } from './report.js';
-import { formatBytes } from './units.js';
+import { formatBytes } from '../units.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;

@@ -5,7 +5,7 @@
  * segment is, how far it got, its speed.
  */
 import type { Progress, SegmentView } from '../events.js';
-import { formatBytes, formatDuration } from './units.js';
+import { formatBytes, formatDuration } from '../units.js';
 
 const MAX_CONNECTION_LINES = 16;
 

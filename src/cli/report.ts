@@ -6,7 +6,7 @@
 import type { Download } from '../download.js';
 import type { DownloadResult, Progress } from '../events.js';
 import { LiveBlock, renderFrame } from './frame.js';
-import { formatBytes, formatDuration } from './units.js';
+import { formatBytes, formatDuration } from '../units.js';
 
 export type ReportMode = 'tty' | 'plain' | 'json' | 'quiet';
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { FaultOptions } from '../serve/index.js';
 import { serve } from '../serve/index.js';
 import { UsageError } from './args.js';
-import { parseSize } from './units.js';
+import { parseSize } from '../units.js';
 
 export const SERVE_USAGE = `Usage: segdl serve <file|dir> [options]
   --port N                 port (default: any free one)     --host ADDR   (default 127.0.0.1)
