@@ -183,6 +183,8 @@ export class Download extends EventEmitter<DownloadEvents> {
       }
       this.#restart(decision.reason);
     }
+    // Refuse a file that cannot fit before creating anything (bytes a resume drops later are few).
+    await checkFreeSpace(run.output, size - (decision.kind === 'resume' ? decision.resumedBytes : 0), run.remote.url.href);
     const api = await xxhashApi();
     const file = await openPart(run.part, decision.kind !== 'resume');
     let closed = false;
@@ -212,7 +214,6 @@ export class Download extends EventEmitter<DownloadEvents> {
     let fetched = 0;
     const stopProgress = reportProgress(jobs, size, resumedBytes, () => fetched, o.progressIntervalMs, (p) => this.#progress(p));
     try {
-      await checkFreeSpace(run.output, size - resumedBytes, run.remote.url.href);
       if (decision.kind !== 'resume') await file.truncate(size);
       let diskCheck = new DiskCheck(jobs, api);
       let hasher = await PrefixHasher.create(file, o.checksum?.algorithm, (offset, bytes) => diskCheck.observe(offset, bytes));

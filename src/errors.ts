@@ -80,8 +80,13 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_RANGE_MISMATCH',
 ]);
 
-/** Statuses that mean "try again later", per RFC 9110 and common CDN practice. */
-const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+/**
+ * Statuses that mean "try again later", per RFC 9110 and common CDN practice. 404 is among them
+ * because it only reaches the retry policy mid-download (a missing file fails at the probe): an
+ * edge that briefly loses the object must not cost the download (curl t3035), and a persistent
+ * 404 still fails once the segment's retry budget is spent.
+ */
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([404, 408, 425, 429, 500, 502, 503, 504]);
 
 /** Whether a failure may succeed when the same request is repeated. Decided from codes only. */
 export function isRetryable(error: unknown): boolean {
@@ -101,6 +106,15 @@ export function toDownloadError(error: unknown, url?: string): DownloadError {
     return new DownloadError('ERR_IO', `file system error ${code}`, { url, cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
+  // undici's parser refusing the framing (bad chunk sizes, conflicting or malformed Content-Length):
+  // the server is broken, and asking again will not help.
+  if ((typeof code === 'string' && code.startsWith('HPE_')) || (error as Error | null)?.name === 'HTTPParserError') {
+    return new DownloadError('ERR_PROTOCOL', `malformed response: ${message}`, { url, cause: error });
+  }
+  // The connection closed before the body reached its announced length.
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return new DownloadError('ERR_INCOMPLETE', `response ended early: ${message}`, { url, cause: error });
+  }
   if (typeof code === 'string' && TLS_CODE.test(code)) {
     return new DownloadError('ERR_TLS', `TLS certificate problem (${code}): ${message}`, { url, cause: error });
   }

@@ -28,6 +28,11 @@ export interface Job extends Segment {
   seam?: Buffer | undefined;
   /** Where the request in flight for this job ends (exclusive), if one is. */
   requestEnd?: number | undefined;
+  /**
+   * Running average of the chunk sizes its connection delivers. Full-size chunks mean bytes are
+   * queued in the socket (the client is the bottleneck): cutting that response would waste them.
+   */
+  chunkAverage?: number | undefined;
   /** xxh64 of [start, start + done), fed as writes complete; recorded in the manifest. */
   hash?: SegmentHash | undefined;
 }
@@ -61,6 +66,8 @@ const WARMUP_MS = 300;
  * victim's connection (whatever the server already pushed into it is wasted).
  */
 const STEAL_HORIZON_MS = 500;
+/** Average chunks this large mean the socket holds a backlog (socket reads return up to 64 KiB). */
+const BACKLOG_CHUNK_BYTES = 32 * 1024;
 /** A connection slower than this fraction of the typical one is a straggler: its response may be cut short. */
 const STRAGGLER_FRACTION = 0.5;
 
@@ -92,6 +99,8 @@ export class Scheduler {
   #peak = 0;
   /** Jobs a connection has taken up (fetching or backing off); queued jobs are not victims. */
   readonly #started = new Set<Job>();
+  #startedAt: number | undefined;
+  #receivedAtStart = 0;
 
   constructor(params: SchedulerParams) {
     this.#p = params;
@@ -103,8 +112,15 @@ export class Scheduler {
     this.#now = params.now ?? Date.now;
   }
 
+  /** Bytes received by all jobs since `run()` began, for the run's average rate. */
+  #receivedThisRun(): number {
+    return this.#p.jobs.reduce((sum, j) => sum + j.received, 0) - this.#receivedAtStart;
+  }
+
   /** Resolves when every job is complete; rejects with the first fatal error after all work stopped. */
   async run(): Promise<void> {
+    this.#startedAt = this.#now();
+    this.#receivedAtStart = this.#p.jobs.reduce((sum, j) => sum + j.received, 0);
     const finished = new Promise<void>((resolve) => {
       this.#idle = resolve;
     });
@@ -126,7 +142,8 @@ export class Scheduler {
       .then(
         () => {
           this.#p.onJobDone?.(job);
-          this.#stealForFreeSlots();
+          // The connection that just finished is the thief: its speed is known.
+          this.#stealForFreeSlots(speedOf(job, this.#now()));
         },
         (error: unknown) => {
           if (error instanceof Requeue && !this.#signal.aborted) {
@@ -219,21 +236,29 @@ export class Scheduler {
   }
 
   /** Gives every free connection the tail of the job expected to finish last. */
-  #stealForFreeSlots(): void {
+  #stealForFreeSlots(thiefSpeed = 0): void {
     if (this.#signal.aborted) return;
     let free = this.#limit.concurrency - this.#limit.activeCount - this.#limit.pendingCount;
     while (free > 0) {
-      const piece = this.#splitSlowest();
+      const piece = this.#splitSlowest(thiefSpeed);
       if (piece === undefined) return;
       this.#launch(piece);
       free--;
     }
   }
 
-  #splitSlowest(): Job | undefined {
+  #splitSlowest(thiefSpeed: number): Job | undefined {
     const now = this.#now();
     const warmed = [...this.#started].filter((j) => j.active && now - j.attemptStartedAt >= WARMUP_MS);
-    const typical = warmed.length > 0 ? warmed.reduce((sum, j) => sum + speedOf(j, now), 0) / warmed.length : 0;
+    const working = [...this.#started].filter((j) => j.active);
+    // Before any connection has a speed of its own, judge by the run's average so far.
+    const runRate = this.#startedAt === undefined || now <= this.#startedAt ? 0 : (this.#receivedThisRun() * 1000) / (now - this.#startedAt);
+    const typical = warmed.length > 0 ? warmed.reduce((sum, j) => sum + speedOf(j, now), 0) / warmed.length : working.length > 0 ? runRate / working.length : 0;
+    const capacity = typical * working.length;
+    const thief = thiefSpeed > 0 ? thiefSpeed : typical;
+    // When everything still to fetch would be done if every connection kept its pace.
+    const left = [...this.#started].reduce((sum, j) => sum + Math.max(0, j.end - j.start - j.received), 0);
+    const allDoneIn = capacity + thief > 0 ? left / (capacity + thief) : Number.POSITIVE_INFINITY;
     // A job still warming up is assumed typical; one not running at all (backing off) never finishes on its own.
     const speedNow = (job: Job) => (!job.active ? 0 : now - job.attemptStartedAt < WARMUP_MS ? typical : speedOf(job, now));
     const candidates = [...this.#started]
@@ -245,7 +270,7 @@ export class Scheduler {
       .filter((c) => c.job.end - c.job.start - c.job.received >= 2 * this.#p.minSplitSize)
       .sort((a, b) => b.finishIn - a.finishIn);
     for (const { job, speed, finishIn } of candidates) {
-      const cut = this.#cutFor(job, speed, typical, finishIn);
+      const cut = this.#cutFor(job, speed, thief, typical, finishIn, allDoneIn);
       if (cut === undefined) continue;
       const piece = newJob({ start: cut, end: job.end, done: 0 });
       debug('steal [%d, %d) from the job at %d (speed %d B/s, finish in %d ms)', cut, job.end, job.start, Math.round(speed), Math.round(finishIn * 1000));
@@ -258,19 +283,25 @@ export class Scheduler {
   }
 
   /**
-   * Where to cut a victim. The victim keeps the share it can finish while the thief fetches the
-   * rest. Cutting inside the victim's current request aborts that response and wastes what the
-   * server already pushed into the socket, so that is done only to a straggler (far slower than
-   * the others, or not running); anyone else is cut no earlier than where its request ends.
+   * Where to cut a victim. It keeps what it can fetch by the time the thief has fetched the rest,
+   * and no more than it can fetch before the whole download would be done (the rest is shared by
+   * every free connection, not one). Cutting inside the victim's current request aborts that
+   * response and wastes what the server already pushed into the socket, so that is done only to a
+   * straggler (far slower than the others, or not running) or to a response that still has long
+   * to run; anyone else is cut no earlier than where its request ends.
    */
-  #cutFor(victim: Job, speed: number, typical: number, finishIn: number): number | undefined {
+  #cutFor(victim: Job, speed: number, thief: number, typical: number, finishIn: number, allDoneIn: number): number | undefined {
     const from = victim.start + victim.received;
-    const keep = speed > 0 && typical > 0 ? speed / (speed + typical) : victim.active ? 0.5 : 0;
-    const cut = splitPoint(from, victim.end, keep, this.#p);
+    const remaining = victim.end - from;
+    const keepBytes = speed > 0 && thief > 0 ? Math.min((remaining * speed) / (speed + thief), speed * allDoneIn) : victim.active ? remaining / 2 : 0;
+    const cut = splitPoint(from, victim.end, keepBytes / remaining, this.#p);
     if (cut === undefined) return undefined;
-    const straggler = !victim.active || speed < STRAGGLER_FRACTION * typical;
-    if (straggler) return finishIn * 1000 >= STEAL_HORIZON_MS ? cut : undefined;
     const requestEnd = victim.requestEnd ?? victim.end;
+    const straggler = !victim.active || speed < STRAGGLER_FRACTION * typical;
+    // A response that will take long to finish is worth cutting too, unless its socket is backlogged.
+    const slowToRequestEnd = speed <= 0 || ((requestEnd - from) / speed) * 1000 >= STEAL_HORIZON_MS;
+    const backlogged = victim.active && (victim.chunkAverage ?? 0) >= BACKLOG_CHUNK_BYTES;
+    if ((straggler || slowToRequestEnd) && !backlogged) return finishIn * 1000 >= STEAL_HORIZON_MS ? cut : undefined;
     const safe = Math.max(cut, requestEnd);
     return victim.end - safe >= this.#p.minSplitSize ? safe : undefined;
   }

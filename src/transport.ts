@@ -123,6 +123,7 @@ function dispatchOnce(
 ): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let redirect: string | string[] | undefined;
+    let headReceived = false;
     let settled = false;
     let satisfied = false;
     const url = spec.url;
@@ -154,6 +155,7 @@ function dispatchOnce(
           else onController(controller);
         },
         onResponseStart(controller, statusCode, headers) {
+          headReceived = true;
           if (REDIRECT_STATUSES.has(statusCode) && headers.location !== undefined) {
             redirect = headers.location;
             return;
@@ -184,9 +186,25 @@ function dispatchOnce(
         onResponseError(_controller, error) {
           if (settled) return;
           if (spec.signal.aborted) settle(spec.signal.reason);
-          else settle(error instanceof DownloadError ? error : toDownloadError(error, url.href));
+          else settle(error instanceof DownloadError ? error : classify(error, headReceived, url.href));
         },
       },
     );
   });
+}
+
+/**
+ * A connection that fails after the server started answering (headers received, or any byte
+ * read on a fresh socket) cut a response short: Incomplete. Before that it is a network failure.
+ */
+function classify(error: Error, headReceived: boolean, url: string): DownloadError {
+  // undici checks Content-Length before handing over the headers: refused there, the header itself is bad.
+  if ((error as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && !headReceived) {
+    return new DownloadError('ERR_PROTOCOL', `malformed Content-Length: ${error.message}`, { url, cause: error });
+  }
+  const mapped = toDownloadError(error, url);
+  if (mapped.code !== 'ERR_NETWORK') return mapped;
+  const bytesRead = (error as { socket?: { bytesRead?: number } }).socket?.bytesRead ?? 0;
+  if (!headReceived && bytesRead === 0) return mapped;
+  return new DownloadError('ERR_INCOMPLETE', `connection closed before the response was complete: ${error.message}`, { url, cause: error });
 }

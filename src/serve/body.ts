@@ -23,6 +23,10 @@ export interface BodyJob {
   pace?: { bucket: TokenBucket; rate: number } | undefined;
   resetAfterBytes?: number | undefined;
   stallAfterBytes?: number | undefined;
+  /** 0xEE bytes sent after the body that its headers did not announce. */
+  extraBytes?: number | undefined;
+  /** Close the connection after the last byte instead of ending the response. */
+  closeBeforeEnd?: boolean | undefined;
   /** Called with each chunk's size once the socket has taken it. */
   onSent: (bytes: number) => void;
 }
@@ -66,15 +70,18 @@ export async function sendBody(job: BodyJob): Promise<BodyOutcome> {
   }
 
   if (stopAt === job.length) {
-    res.end();
-    return 'complete';
+    if (job.extraBytes) lastWrite = write(res, Buffer.alloc(job.extraBytes, 0xee), job.onSent);
+    if (!job.closeBeforeEnd) {
+      res.end();
+      return 'complete';
+    }
   }
   // With no body byte written yet, an empty write still flushes the headers out.
   if (queued === 0) lastWrite = write(res, Buffer.alloc(0), job.onSent);
   // Let the last bytes reach the kernel before cutting, so the client sees exactly `stopAt`.
   await Promise.race([lastWrite, once(signal, 'abort')]);
   if (signal.aborted) return 'aborted';
-  if (stopAt === reset) {
+  if (stopAt === reset || job.closeBeforeEnd) {
     res.socket?.destroy();
     return 'reset';
   }

@@ -37,6 +37,41 @@ export interface FaultOptions {
   ignoreRangesAfterZero?: boolean;
   /** Content-Disposition header value to send. */
   contentDisposition?: string;
+  // Protocol faults (catalogue cases 1-29). Per-request use through `faultFor` is the norm.
+  /** Reset the connection (RST) instead of answering. */
+  resetConnection?: boolean;
+  /** Answer 302 (or `redirectStatus`) to this Location; a list sends one Location header per entry. */
+  redirect?: string | string[];
+  /** @default 302 */
+  redirectStatus?: 301 | 302 | 303 | 307 | 308;
+  /** Answer this status with a short text body instead of the file (a 416 also gets an unsatisfied-range Content-Range). */
+  status?: number;
+  /** Retry-After value sent with a `status` answer. */
+  retryAfter?: string;
+  /** Complete-length reported in Content-Range (206 and 416) instead of the file's size. */
+  reportedSize?: number;
+  /** Raw Content-Range value for a 206 or 416; false omits the header. */
+  contentRange?: string | false;
+  /** A 206 ends this many bytes after (or, negative, before) the requested end; headers match the body. */
+  rangeEndDelta?: number;
+  /** Answer a single range with a one-part multipart/byteranges body. */
+  multipart?: boolean;
+  /** Content-Encoding header to send with file bodies (the body is unchanged unless `gzipBody`). */
+  contentEncoding?: string;
+  /** Gzip the body (Content-Length is the compressed length). */
+  gzipBody?: boolean;
+  /** After the body, send this many 0xEE bytes the headers did not announce. */
+  extraBytes?: number;
+  /** Close the connection after the last body byte instead of ending the response (chunked: no zero chunk). */
+  closeBeforeEnd?: boolean;
+  /** Body framing, written raw for 'close' and 'chunked+length'. @default 'length' */
+  framing?: 'length' | 'chunked' | 'close' | 'chunked+length';
+  /** Corrupt chunked framing half way: a non-hex size line, or a size beyond 2^64. Written raw. */
+  chunkFault?: 'bad-size' | 'overflow';
+  /** Raw Content-Length value(s): a list sends one header line per entry. Written raw. */
+  contentLength?: string | string[];
+  /** Close after the complete header block, or after the headers without the blank line ending them. Written raw. */
+  truncateHeaders?: 'after-headers' | 'no-final-crlf';
 }
 
 /** A per-request override, merged over the server's faults. */
@@ -49,6 +84,9 @@ const isDuration: Check = (v) => typeof v === 'number' && Number.isFinite(v) && 
 const isRate: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isShift: Check = (v) => Number.isSafeInteger(v);
 const isFlag: Check = (v) => typeof v === 'boolean';
+const isHeaderText: Check = (v) => typeof v === 'string' && !/[\r\n\0]/.test(v);
+const isHeaderList: Check = (v) => isHeaderText(v) || (Array.isArray(v) && v.length > 0 && v.every(isHeaderText));
+const oneOf = (...values: unknown[]): Check => (v) => values.includes(v);
 
 const CHECKS: Record<string, [Check, string]> = {
   rateBytesPerSec: [isRate, 'a positive finite number'],
@@ -65,6 +103,23 @@ const CHECKS: Record<string, [Check, string]> = {
   weakEtag: [isFlag, 'a boolean'],
   ignoreRangesAfterZero: [isFlag, 'a boolean'],
   contentDisposition: [(v) => typeof v === 'string' && !/[\r\n\0]/.test(v), 'a string without CR, LF or NUL'],
+  resetConnection: [isFlag, 'a boolean'],
+  redirect: [isHeaderList, 'a string or a non-empty list of strings without CR, LF or NUL'],
+  redirectStatus: [oneOf(301, 302, 303, 307, 308), '301, 302, 303, 307 or 308'],
+  status: [(v) => Number.isSafeInteger(v) && (v as number) >= 200 && (v as number) <= 599, 'an integer from 200 to 599'],
+  retryAfter: [isHeaderText, 'a string without CR, LF or NUL'],
+  reportedSize: [isCount, 'an integer >= 0'],
+  contentRange: [(v) => v === false || isHeaderText(v), 'false or a string without CR, LF or NUL'],
+  rangeEndDelta: [isShift, 'an integer'],
+  multipart: [isFlag, 'a boolean'],
+  contentEncoding: [isHeaderText, 'a string without CR, LF or NUL'],
+  gzipBody: [isFlag, 'a boolean'],
+  extraBytes: [isCount, 'an integer >= 0'],
+  closeBeforeEnd: [isFlag, 'a boolean'],
+  framing: [oneOf('length', 'chunked', 'close', 'chunked+length'), "'length', 'chunked', 'close' or 'chunked+length'"],
+  chunkFault: [oneOf('bad-size', 'overflow'), "'bad-size' or 'overflow'"],
+  contentLength: [isHeaderList, 'a string or a non-empty list of strings without CR, LF or NUL'],
+  truncateHeaders: [oneOf('after-headers', 'no-final-crlf'), "'after-headers' or 'no-final-crlf'"],
   'slowConnections.every': [isPositiveInt, 'an integer >= 1'],
   'slowConnections.rateBytesPerSec': [isRate, 'a positive finite number'],
   'unavailable.count': [isCount, 'an integer >= 0'],

@@ -8,6 +8,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import { sendBody } from './body.js';
+import { shapeBody, shapesBody, statusAnswer } from './shape.js';
+import { needsRawWrite, writeRaw } from './wire.js';
 import type { Connection, ConnectionTracker } from './connections.js';
 import { rateFor, validateFaults, type FaultPlan, type FaultState } from './faults.js';
 import { resolveTarget, type Root } from './paths.js';
@@ -84,6 +86,7 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
 
     const plan = planFor(ctx, record);
     if (plan.firstByteLatencyMs) await sleep(plan.firstByteLatencyMs, undefined, { signal: closed });
+    if (plan.resetConnection) return void req.socket.resetAndDestroy();
 
     if (connection && plan.maxConnections !== undefined && ctx.connections.rankOf(connection) > plan.maxConnections) {
       ctx.stats.refused++;
@@ -95,15 +98,29 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       return reply(res, record, 503, { 'retry-after': plan.unavailable?.retryAfter ?? '1' });
     }
 
+    const early = statusAnswer(plan, stat.size);
+    if (early) return reply(res, record, early.status, early.headers);
+
     const validators = validatorsOf(stat, ctx.faults.generationFor(plan, method), plan.weakEtag === true);
     const choice = chooseAnswer(range, plan, validators, single(req.headers['if-range']), stat.size);
-    res.writeHead(choice.status, headersFor(choice, plan, validators, stat.size));
-    record.status = choice.status;
-    if (method === 'HEAD' || choice.status === 416) return void res.end();
-
+    const headers = headersFor(choice, plan, validators, stat.size);
     const length = choice.end - choice.start;
     // A lying server keeps the framing (same length) but reads from elsewhere in the file.
     const offset = clamp(choice.start + (plan.shiftBody ?? 0), 0, stat.size - length);
+    const bodyless = method === 'HEAD' || choice.status === 416;
+    if (needsRawWrite(plan) || shapesBody(plan)) {
+      let body = bodyless ? undefined : await readRange(file, offset, length);
+      if (body !== undefined) body = shapeBody(body, plan, headers, single(headers['content-range'] as string | undefined));
+      record.status = choice.status;
+      const sent = needsRawWrite(plan) ? await writeRaw(req.socket, choice.status, headers, body, plan) : await endWith(res, choice.status, headers, body);
+      record.bytesSent += sent;
+      ctx.stats.bytesSent += sent;
+      return;
+    }
+    res.writeHead(choice.status, headers);
+    record.status = choice.status;
+    if (bodyless) return void res.end();
+
     const rate = connection ? rateFor(plan, connection.number) : undefined;
     await sendBody({
       file,
@@ -114,6 +131,8 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       pace: connection && rate ? { bucket: connection.bucket, rate } : undefined,
       resetAfterBytes: plan.resetAfterBytes,
       stallAfterBytes: plan.stallAfterBytes,
+      extraBytes: plan.extraBytes,
+      closeBeforeEnd: plan.closeBeforeEnd,
       onSent: (bytes) => {
         record.bytesSent += bytes;
         ctx.stats.bytesSent += bytes;
@@ -152,7 +171,8 @@ function chooseAnswer(
   if (plan.ignoreRanges || !ifRangeHolds(ifRange, validators)) return full;
   if (range.kind === 'unsatisfiable') return { ...full, status: 416, start: 0, end: 0 };
   if (range.kind !== 'single' || (plan.ignoreRangesAfterZero && range.start > 0)) return full;
-  return { ...full, status: 206, start: range.start, end: range.end + 1 };
+  const last = clamp(range.end + (plan.rangeEndDelta ?? 0), range.start, size - 1);
+  return { ...full, status: 206, start: range.start, end: last + 1, chunked: plan.framing === 'chunked' };
 }
 
 function headersFor(answer: Answer, plan: FaultPlan, validators: Validators, size: number): OutgoingHttpHeaders {
@@ -163,11 +183,17 @@ function headersFor(answer: Answer, plan: FaultPlan, validators: Validators, siz
   };
   if (answer.acceptRanges) headers['accept-ranges'] = 'bytes';
   if (plan.contentDisposition !== undefined) headers['content-disposition'] = plan.contentDisposition;
+  if (plan.contentEncoding !== undefined && answer.status !== 416) headers['content-encoding'] = plan.contentEncoding;
   if (!answer.chunked) headers['content-length'] = answer.end - answer.start;
-  if (answer.status === 416) headers['content-range'] = unsatisfiedRange(size);
+  const reported = plan.reportedSize ?? size;
+  if (answer.status === 416) headers['content-range'] = unsatisfiedRange(reported);
   if (answer.status === 206) {
     const shift = plan.shiftContentRange ?? 0;
-    headers['content-range'] = contentRange(answer.start + shift, answer.end - 1 + shift, size);
+    headers['content-range'] = contentRange(answer.start + shift, answer.end - 1 + shift, reported);
+  }
+  if (answer.status !== 200 && plan.contentRange !== undefined) {
+    if (plan.contentRange === false) delete headers['content-range'];
+    else headers['content-range'] = plan.contentRange;
   }
   return headers;
 }
@@ -177,6 +203,26 @@ function validatorsOf(stat: Stats, generation: number, weak: boolean): Validator
   const tag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}-${generation}"`;
   const seconds = Math.floor(stat.mtimeMs / 1000) + generation;
   return { etag: weak ? `W/${tag}` : tag, lastModified: new Date(seconds * 1000).toUTCString() };
+}
+
+/** Sends a body built in memory; resolves with its length once the socket has it. */
+function endWith(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Buffer | undefined): Promise<number> {
+  return new Promise((resolve) => {
+    res.once('close', () => resolve(0)); // a client that hung up never lets the response finish
+    res.writeHead(status, headers).end(body, () => resolve(body?.length ?? 0));
+  });
+}
+
+/** Bytes [offset, offset + length) of `file` (fewer at EOF), for bodies built in memory. */
+async function readRange(file: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await file.read(buffer, filled, length - filled, offset + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
 }
 
 /** The stat comes from the open descriptor, so what is checked is exactly what is served. */

@@ -68,7 +68,7 @@ describe('isRetryable', () => {
     [400, false],
     [401, false],
     [403, false],
-    [404, false],
+    [404, true], // mid-download only: a missing file fails at the probe (curl t3035)
     [410, false],
     [416, false],
     [501, false],
