@@ -1,4 +1,5 @@
 /** `segdl serve <file|dir>`: the range server as a command, with its fault knobs as flags. */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { FaultOptions } from '../serve/index.js';
 import { serve } from '../serve/index.js';
@@ -19,6 +20,7 @@ export const SERVE_USAGE = `Usage: segdl serve <file|dir> [options]
   --shift-content-range N  lie in Content-Range by N bytes
   --change-etag-after N    change the ETag after N GETs
   --weak-etag              send a weak ETag
+  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate and key
 `;
 
 export async function runServe(argv: string[], out: NodeJS.WriteStream): Promise<number> {
@@ -44,6 +46,8 @@ export async function runServe(argv: string[], out: NodeJS.WriteStream): Promise
         'shift-content-range': { type: 'string' },
         'change-etag-after': { type: 'string' },
         'weak-etag': { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,7 +85,15 @@ export async function runServe(argv: string[], out: NodeJS.WriteStream): Promise
   set('shiftContentRange', size('shift-content-range', values['shift-content-range']));
   set('changeEtagAfter', size('change-etag-after', values['change-etag-after']));
   if (values['weak-etag']) faults.weakEtag = true;
-  const server = await serve({ root: positionals[0]!, port: size('port', values.port) ?? 0, host: values.host ?? '127.0.0.1', faults });
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tls = values['tls-cert'] === undefined ? undefined : { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) };
+  const server = await serve({
+    root: positionals[0]!,
+    port: size('port', values.port) ?? 0,
+    host: values.host ?? '127.0.0.1',
+    faults,
+    ...(tls === undefined ? {} : { tls }),
+  });
   out.write(`${server.url}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -3,6 +3,7 @@
  * and close without leaving sockets, timers or file descriptors behind.
  */
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
@@ -23,10 +24,11 @@ export async function serve(options: ServeOptions): Promise<RangeServer> {
   const ctx: HandlerContext = { root, faults, faultFor: options.faultFor, connections, requests, stats };
 
   const inFlight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
+  const onRequest = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
     const handled = handleRequest(ctx, req, res).finally(() => inFlight.delete(handled));
     inFlight.add(handled);
-  });
+  };
+  const server = options.tls === undefined ? createServer(onRequest) : createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest);
   server.on('connection', (socket) => {
     connections.add(socket);
     stats.connections = connections.accepted;
@@ -42,7 +44,7 @@ export async function serve(options: ServeOptions): Promise<RangeServer> {
   });
 
   const port = (server.address() as AddressInfo).port;
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const origin = `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const urlFor = (name: string): string => `${origin}/${encodeURIComponent(name)}`;
   let closing: Promise<void> | undefined;
 

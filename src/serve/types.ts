@@ -38,6 +38,8 @@ export interface ServeOptions {
    * Connection-level knobs (pacing, maxConnections) apply to the request they are returned for.
    */
   faultFor?: (req: RequestRecord) => FaultPlan | undefined;
+  /** Serve HTTPS with this PEM key and certificate instead of HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface ServerStats {
