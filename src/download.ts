@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { rm, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Dispatcher } from 'undici';
+import { guardedConnector } from './address-guard.js';
 import { Agent } from './agent.js';
 import { Checkpointer } from './checkpoint.js';
 import { DownloadError, toDownloadError } from './errors.js';
@@ -72,9 +73,10 @@ export class Download extends EventEmitter<DownloadEvents> {
   async #run(): Promise<DownloadResult> {
     const o = this.#options;
     const signal = o.signal === undefined ? this.#controller.signal : AbortSignal.any([o.signal, this.#controller.signal]);
+    const tls = o.ca === undefined ? {} : { ca: o.ca };
     const ownAgent =
       o.dispatcher === undefined
-        ? new Agent({ connections: o.connections, keepAliveTimeout: 10_000, ...(o.ca === undefined ? {} : { connect: { ca: o.ca } }) })
+        ? new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: o.blockPrivateAddresses ? guardedConnector(tls) : tls })
         : undefined;
     const dispatcher = o.dispatcher ?? ownAgent!;
     if (process.env['NODE_TLS_REJECT_UNAUTHORIZED'] === '0' && this.url.protocol === 'https:') {

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'ERR_INCOMPLETE'
   /** A network-level failure (reset, refused, DNS). */
   | 'ERR_NETWORK'
+  /** The host resolved to a private, loopback or link-local address while those are blocked. */
+  | 'ERR_BLOCKED_ADDRESS'
   /** The server's certificate was refused (self-signed, expired, wrong host): never retried, never bypassed. */
   | 'ERR_TLS'
   /** No bytes (or too few) arrived within the stall window. */
@@ -108,7 +110,7 @@ export function toDownloadError(error: unknown, url?: string): DownloadError {
   const message = error instanceof Error ? error.message : String(error);
   // undici's parser refusing the framing (bad chunk sizes, conflicting or malformed Content-Length):
   // the server is broken, and asking again will not help.
-  if ((typeof code === 'string' && code.startsWith('HPE_')) || (error as Error | null)?.name === 'HTTPParserError') {
+  if ((typeof code === 'string' && (code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW')) || (error as Error | null)?.name === 'HTTPParserError') {
     return new DownloadError('ERR_PROTOCOL', `malformed response: ${message}`, { url, cause: error });
   }
   // The connection closed before the body reached its announced length.

@@ -29,6 +29,11 @@ export interface DownloadOptions {
   ifRemoteChanged?: 'restart' | 'fail';
   /** Extra trusted CA certificate(s) in PEM, for servers with a private or self-signed certificate. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * Refuse to connect to loopback, private and link-local addresses (judged after DNS, on the
+   * connected socket), e.g. when the URL comes from an untrusted source. @default false
+   */
+  blockPrivateAddresses?: boolean;
   /** Stops the download, saves its state and rejects with `signal.reason`. */
   signal?: AbortSignal;
   /** An undici Dispatcher to send requests through (proxy, custom TLS, tests). @default a keep-alive Agent */
@@ -56,6 +61,7 @@ export interface ResolvedOptions {
   minSpeed: number;
   ifRemoteChanged: 'restart' | 'fail';
   ca: string | Buffer | Array<string | Buffer> | undefined;
+  blockPrivateAddresses: boolean;
   signal: AbortSignal | undefined;
   dispatcher: Dispatcher | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
@@ -132,6 +138,7 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
     minSpeed: integerIn('minSpeed', options.minSpeed ?? 1024, 0, Number.MAX_SAFE_INTEGER),
     ifRemoteChanged: oneOf('ifRemoteChanged', options.ifRemoteChanged ?? 'restart', ['restart', 'fail'] as const),
     ca: options.ca,
+    blockPrivateAddresses: options.blockPrivateAddresses ?? false,
     signal: options.signal,
     dispatcher: options.dispatcher,
     onProgress: options.onProgress,

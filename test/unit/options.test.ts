@@ -31,6 +31,7 @@ describe('resolveOptions defaults', () => {
       minSpeed: 1024,
       ifRemoteChanged: 'restart',
       ca: undefined,
+      blockPrivateAddresses: false,
       signal: undefined,
       dispatcher: undefined,
       onProgress: undefined,

@@ -1,0 +1,59 @@
+/**
+ * Refuses connections to private, loopback and link-local addresses when asked
+ * (`blockPrivateAddresses`). The check runs on the socket's actual peer address after connect,
+ * so DNS tricks (rebinding, 0x7f.1, 2130706433, ::ffff:127.0.0.1) resolve first and are judged by
+ * where they really lead (catalogue case 48).
+ */
+import { BlockList, isIP } from 'node:net';
+import { createRequire } from 'node:module';
+import type { buildConnector as BuildConnector } from 'undici';
+import { DownloadError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+// Loaded on its own for the same start-up reason as src/agent.ts.
+const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;
+
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
+}
+
+/** Whether `address` is loopback, private, link-local or unspecified (IPv4-mapped IPv6 included). */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return true; // not an address at all: refuse rather than guess
+  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** An undici `connect` function that behaves like the default one but refuses private peers. */
+export function guardedConnector(tls: { ca?: string | Buffer | Array<string | Buffer> }): BuildConnector.connector {
+  const connect = buildConnector(tls);
+  return (options, callback) =>
+    connect(options, (error, socket) => {
+      if (error !== null) return callback(error, null);
+      const peer = socket.remoteAddress ?? '';
+      if (isPrivateAddress(peer)) {
+        socket.destroy();
+        return callback(new DownloadError('ERR_BLOCKED_ADDRESS', `refused to connect to ${options.hostname} at private address ${peer}`), null);
+      }
+      return callback(null, socket);
+    });
+}

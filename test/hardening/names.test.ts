@@ -1,0 +1,80 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sha256File } from '../../fixtures/data.js';
+import { DownloadError, download } from '../../src/index.js';
+import { runCli } from '../helpers/cli.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let root: string;
+let cwd: string;
+let server: TestServer | undefined;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'segdl-names-'));
+  cwd = join(root, 'a', 'b');
+  await mkdir(cwd, { recursive: true });
+});
+afterEach(async () => {
+  await server?.cleanup();
+  server = undefined;
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('server-chosen names (catalogue cases 44-46)', () => {
+  it.each([
+    ['attachment; filename="../../x"', 'x'],
+    ['attachment; filename="/etc/passwd"', 'passwd'],
+    ['attachment; filename="..\\\\x"', 'x'],
+    ['attachment; filename="C:\\\\x"', 'x'],
+    ["attachment; filename*=UTF-8''%2E%2E%2F%2E%2E%2Fevil.sh", 'evil.sh'],
+    ['attachment; filename=".bashrc"', 'bashrc'],
+    ['attachment; filename="nul.txt"', '_nul.txt'],
+  ])('Content-Disposition %s is saved as %s inside the current directory', async (disposition, expected) => {
+    server = await startServer(10_000, { contentDisposition: disposition });
+    const run = await runCli([server.server.url, '--quiet'], { cwd });
+    expect(run.code).toBe(0);
+    expect(await readdir(cwd)).toEqual([expected]);
+    expect(await readdir(join(root, 'a'))).toEqual(['b']); // nothing escaped upwards
+    expect(await sha256File(join(cwd, expected))).toBe(server.sha256);
+  });
+
+  it('a name that cannot be made safe is refused with ERR_UNSAFE_FILENAME', async () => {
+    server = await startServer(10_000, { contentDisposition: 'attachment; filename=".."' });
+    const error = await download(server.server.url, { retry: { attempts: 0 } }).catch((e: unknown) => e);
+    expect((error as DownloadError).code).toBe('ERR_UNSAFE_FILENAME');
+  });
+
+  it('an existing file with the server-chosen name is never overwritten (case 46)', async () => {
+    server = await startServer(10_000, { contentDisposition: 'attachment; filename="notes.txt"' });
+    await writeFile(join(cwd, 'notes.txt'), 'mine');
+    const run = await runCli([server.server.url], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/segdl: ERR_TARGET_EXISTS: .*notes\.txt already exists/);
+    expect(await readFile(join(cwd, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+});
+
+describe('limits', () => {
+  it('response headers beyond 16 KiB are refused (catalogue case 53)', async () => {
+    server = await startServer(10_000, { contentDisposition: `attachment; filename="${'a'.repeat(20_000)}"` });
+    const error = await download(server.server.url, { output: join(cwd, 'f'), retry: { attempts: 0 } }).catch((e: unknown) => e);
+    expect((error as DownloadError).code).toBe('ERR_PROTOCOL');
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it.each([
+    ['a header value with CR/LF', { headers: { 'x-a': 'b\r\nInjected: 1' } }],
+    ['a header name with a space', { headers: { 'x a': 'b' } }],
+  ])('%s is refused before anything is sent (catalogue case 50)', async (_name, options) => {
+    server = await startServer(10);
+    expect(() => download(server!.server.url, options)).toThrow(DownloadError);
+    expect(server.server.requests).toHaveLength(0);
+  });
+
+  it('a URL with CR/LF is refused before anything is sent (catalogue case 50)', async () => {
+    server = await startServer(10);
+    expect(() => download(`${server!.server.url}\r\nHost: evil`, {})).toThrow('URL contains CR, LF, TAB or NUL');
+    expect(server.server.requests).toHaveLength(0);
+  });
+});
