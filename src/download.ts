@@ -19,6 +19,7 @@ import { resolveOptions, type DownloadOptions, type ResolvedOptions } from './op
 import { checkExistingOutput } from './existing-output.js';
 import { checkFreeSpace, openPart, publish } from './output-files.js';
 import { probeRemote, type RemoteInfo } from './probe.js';
+import { RateLimiter } from './rate-limit.js';
 import { completePrefix, reportProgress } from './progress.js';
 import { decideResume } from './resume.js';
 import { newJob, Scheduler, type Job } from './scheduler.js';
@@ -50,6 +51,9 @@ export class Download extends EventEmitter<DownloadEvents> {
   readonly url: URL;
   readonly #options: ResolvedOptions;
   readonly #controller = new AbortController();
+  readonly #limiter: RateLimiter;
+  /** Limits shared with other downloads (a queue's), set by the queue. */
+  readonly #sharedLimiters: RateLimiter[] = [];
   #running: Promise<DownloadResult> | undefined;
 
   /** Validates the options at once: a bad value throws ERR_INVALID_OPTION here, not later. */
@@ -57,6 +61,21 @@ export class Download extends EventEmitter<DownloadEvents> {
     super();
     this.url = parseUrl(url);
     this.#options = resolveOptions(options);
+    this.#limiter = new RateLimiter(this.#options.maxSpeed);
+  }
+
+  /** This download's bandwidth cap in bytes/s (Infinity: none). Takes effect at once, also mid-download. */
+  get maxSpeed(): number {
+    return this.#limiter.bytesPerSecond;
+  }
+
+  set maxSpeed(bytesPerSecond: number) {
+    this.#limiter.bytesPerSecond = bytesPerSecond;
+  }
+
+  /** @internal Counts this download's bytes against a limit shared with others (DownloadQueue). */
+  shareLimiter(limiter: RateLimiter): void {
+    this.#sharedLimiters.push(limiter);
   }
 
   /** Runs the download (once; later calls return the same promise). */
@@ -160,9 +179,11 @@ export class Download extends EventEmitter<DownloadEvents> {
       headers: run.headers,
       file,
       expected: { url: run.remote.url.href, size, etag: run.remote.etag, lastModified: run.remote.lastModified },
-      stall: { windowMs: o.stallTimeoutMs, minBytesPerSec: o.minSpeed },
+      // A connection held back by a bandwidth cap is slow on purpose: only silence counts as a stall then.
+      stall: { windowMs: o.stallTimeoutMs, minBytesPerSec: this.#limited() ? 0 : o.minSpeed },
       headersTimeoutMs: o.stallTimeoutMs,
       onWritten,
+      limiters: [this.#limiter, ...this.#sharedLimiters],
     };
   }
 
@@ -380,6 +401,10 @@ export class Download extends EventEmitter<DownloadEvents> {
     this.#progress({ transferredBytes: size, totalBytes: size, resumedBytes, fetchedBytes: fetched, bytesPerSecond: 0, etaMs: 0, segments: [] });
     this.emit('done', result);
     return result;
+  }
+
+  #limited(): boolean {
+    return [this.#limiter, ...this.#sharedLimiters].some((l) => l.bytesPerSecond !== Number.POSITIVE_INFINITY);
   }
 
   #progress(progress: Progress): void {

@@ -9,6 +9,7 @@ import { rangeHeader } from './content-range.js';
 import { DownloadError } from './errors.js';
 import { checkRangeResponse, checkWholeResponse, type Expected } from './response-gate.js';
 import type { Job, SegmentHash } from './scheduler.js';
+import { FlowGate, type RateLimiter } from './rate-limit.js';
 import { watchStall, type StallPolicy } from './stall.js';
 import { sendRequest, type RequestHandle } from './transport.js';
 import { SegmentWriter } from './writer.js';
@@ -31,6 +32,8 @@ export interface FetchContext {
   onWritten(job: Job, bytes: number): void;
   /** A fresh hash for a segment that starts from zero. */
   newHash?: () => SegmentHash;
+  /** Bandwidth limits every received byte counts against (the download's, a queue's). */
+  limiters?: readonly RateLimiter[];
 }
 
 /** Waits for the request, then for every byte it delivered to be written; the request's failure wins. */
@@ -155,18 +158,22 @@ async function fetchRange(
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       job.received += piece.length;
       writer.push(piece);
+      throttle.take(piece.length);
       // Keep reading while bytes are missing. At the end, let a response that ends where we stop
       // finish by itself (the connection stays alive); cut one that would go on (a steal moved
       // the job's end, or the server sends more than asked).
       return piece.length < room || (piece.length === chunk.length && stop - 1 === last);
     },
   });
-  writer.attach(handle);
+  const gate = new FlowGate(handle);
+  const throttle = new Throttle(gate, ctx.limiters ?? []);
+  writer.attach({ pause: () => gate.pause('disk'), resume: () => gate.resume('disk') });
   const stopWatching = watchStall(ctx.stall, () => job.received + job.done, (error) => handle.abort(error), ctx.url.href);
   try {
     await handle.done;
   } finally {
     stopWatching();
+    throttle.stop();
   }
   return complete ? 'already-complete' : 'body';
 }
@@ -204,14 +211,50 @@ export async function fetchWhole(
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       job.received += piece.length;
       writer.push(piece);
+      throttle.take(piece.length);
       return job.received < job.end;
     },
   });
-  writer.attach(handle);
-  await settle(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
+  const gate = new FlowGate(handle);
+  const throttle = new Throttle(gate, ctx.limiters ?? []);
+  writer.attach({ pause: () => gate.pause('disk'), resume: () => gate.resume('disk') });
+  try {
+    await settle(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
+  } finally {
+    throttle.stop();
+  }
   if (length !== undefined && job.done !== length) {
     throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${length} bytes`, { url: ctx.url.href });
   }
   job.end = job.done;
   return job.done;
+}
+
+/** Holds a connection while the bandwidth limits it counts against are overdrawn. */
+class Throttle {
+  readonly #gate: FlowGate;
+  readonly #limiters: readonly RateLimiter[];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(gate: FlowGate, limiters: readonly RateLimiter[]) {
+    this.#gate = gate;
+    this.#limiters = limiters;
+  }
+
+  take(bytes: number): void {
+    let wait = 0;
+    for (const limiter of this.#limiters) wait = Math.max(wait, limiter.consume(bytes));
+    if (wait <= 0) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#gate.pause('rate');
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#gate.resume('rate');
+    }, wait);
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
 }

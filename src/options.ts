@@ -29,6 +29,8 @@ export interface DownloadOptions {
   ifRemoteChanged?: 'restart' | 'fail';
   /** Extra trusted CA certificate(s) in PEM, for servers with a private or self-signed certificate. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** Bandwidth cap for this download in bytes/s, shared by all its connections; `Download.maxSpeed` changes it while running. @default no limit */
+  maxSpeed?: number;
   /**
    * Refuse to connect to loopback, private and link-local addresses (judged after DNS, on the
    * connected socket), e.g. when the URL comes from an untrusted source. @default false
@@ -62,6 +64,7 @@ export interface ResolvedOptions {
   ifRemoteChanged: 'restart' | 'fail';
   ca: string | Buffer | Array<string | Buffer> | undefined;
   blockPrivateAddresses: boolean;
+  maxSpeed: number;
   signal: AbortSignal | undefined;
   dispatcher: Dispatcher | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
@@ -82,6 +85,13 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${String(value)}`);
   }
+  return value;
+}
+
+/** A positive rate; undefined (or Infinity) is no limit. */
+function positive(name: string, value: unknown): number {
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw invalid(`Expected \`${name}\` to be a positive number of bytes per second, got ${String(value)}`);
   return value;
 }
 
@@ -139,6 +149,7 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
     ifRemoteChanged: oneOf('ifRemoteChanged', options.ifRemoteChanged ?? 'restart', ['restart', 'fail'] as const),
     ca: options.ca,
     blockPrivateAddresses: options.blockPrivateAddresses ?? false,
+    maxSpeed: positive('maxSpeed', options.maxSpeed),
     signal: options.signal,
     dispatcher: options.dispatcher,
     onProgress: options.onProgress,

@@ -21,6 +21,7 @@ Download options:
       --retries N          retries per segment after a failure (default 5)
       --stall-timeout MS   restart a connection slower than --min-speed over MS (default 10000)
       --min-speed RATE     least bytes/s a connection must average (default 1K)
+      --max-speed RATE     cap the whole download at RATE bytes/s, e.g. 5M
       --ca FILE            trust this PEM certificate (self-signed or private CA)
       --fail-if-changed    fail with ERR_REMOTE_CHANGED instead of starting over
       --min-split SIZE     smallest piece to split off (default 256K)
@@ -95,6 +96,7 @@ export function parseCommand(argv: string[]): Command {
         retries: { type: 'string' },
         'stall-timeout': { type: 'string' },
         'min-speed': { type: 'string' },
+        'max-speed': { type: 'string' },
         ca: { type: 'string' },
         'fail-if-changed': { type: 'boolean' },
         'min-split': { type: 'string' },
@@ -127,6 +129,8 @@ export function parseCommand(argv: string[]): Command {
   if (stall !== undefined) options.stallTimeoutMs = stall;
   const minSpeed = sizeOption('min-speed', values['min-speed']);
   if (minSpeed !== undefined) options.minSpeed = minSpeed;
+  const maxSpeed = sizeOption('max-speed', values['max-speed']);
+  if (maxSpeed !== undefined) options.maxSpeed = maxSpeed;
   if (values.ca !== undefined) options.ca = readCa(values.ca);
   if (values['fail-if-changed']) options.ifRemoteChanged = 'fail';
   const minSplit = sizeOption('min-split', values['min-split']);

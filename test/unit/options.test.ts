@@ -32,6 +32,7 @@ describe('resolveOptions defaults', () => {
       ifRemoteChanged: 'restart',
       ca: undefined,
       blockPrivateAddresses: false,
+      maxSpeed: Number.POSITIVE_INFINITY,
       signal: undefined,
       dispatcher: undefined,
       onProgress: undefined,
