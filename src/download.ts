@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { guardedConnector } from './address-guard.js';
 import { Agent } from './agent.js';
 import { Checkpointer } from './checkpoint.js';
+import type { ConnectionBudget } from './connection-budget.js';
 import { DownloadError, toDownloadError } from './errors.js';
 import type { DownloadEvents, DownloadResult, Progress } from './events.js';
 import { fetchJob, fetchWhole, type FetchContext } from './fetch-job.js';
@@ -78,6 +79,18 @@ export class Download extends EventEmitter<DownloadEvents> {
     this.#sharedLimiters.push(limiter);
   }
 
+  /** @internal Takes a slot of a connection budget shared with others for every request (DownloadQueue). */
+  shareBudget(budget: ConnectionBudget, priority: number): void {
+    this.#budget = { budget, priority };
+  }
+
+  #budget: { budget: ConnectionBudget; priority: number } | undefined;
+
+  #acquire(url: URL): ((signal: AbortSignal) => Promise<() => void>) | undefined {
+    const shared = this.#budget;
+    return shared === undefined ? undefined : (signal) => shared.budget.acquire(url.host, shared.priority, signal);
+  }
+
   /** Runs the download (once; later calls return the same promise). */
   start(): Promise<DownloadResult> {
     this.#running ??= this.#run();
@@ -122,7 +135,13 @@ export class Download extends EventEmitter<DownloadEvents> {
 
   async #attempt(dispatcher: Dispatcher, signal: AbortSignal): Promise<DownloadResult> {
     const o = this.#options;
-    const remote = await probeRemote({ dispatcher, url: this.url, headers: o.headers, signal });
+    const releaseProbe = await this.#acquire(this.url)?.(signal);
+    let remote: RemoteInfo;
+    try {
+      remote = await probeRemote({ dispatcher, url: this.url, headers: o.headers, signal });
+    } finally {
+      releaseProbe?.();
+    }
     if (remote.size !== undefined && remote.size > o.maxSize) {
       throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
     }
@@ -335,6 +354,7 @@ export class Download extends EventEmitter<DownloadEvents> {
         this.emit('retry', { segment: { start: job.start, end: job.end }, attempt, delayMs, code: error.code, message: error.message }),
       onSplit: (_victim, piece) => this.emit('segment', { state: 'split', start: piece.start, end: piece.end }),
       onJobDone: (job) => this.emit('segment', { state: 'done', start: job.start, end: job.end }),
+      ...(this.#budget === undefined ? {} : { acquire: this.#acquire(run.remote.url)! }),
     });
   }
 

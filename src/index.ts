@@ -10,3 +10,5 @@ export { planSegments, planRanges, splitPoint, validateSegments } from './plan.j
 export type { Segment, ByteRange, PlanOptions } from './plan.js';
 export { serve } from './serve/index.js';
 export type { FaultOptions, FaultPlan, RangeServer, RequestRecord, ServeOptions, ServerStats } from './serve/index.js';
+export { DownloadQueue } from './queue.js';
+export type { QueueOptions, QueueItemOptions, QueuedDownload, QueueProgress, QueueEvents, ItemState } from './queue.js';

@@ -56,6 +56,8 @@ export interface SchedulerParams {
   onRetry?(job: Job, attempt: number, delayMs: number, error: DownloadError): void;
   onSplit?(victim: Job, piece: Job): void;
   onJobDone?(job: Job): void;
+  /** A slot from a budget shared with other downloads, held for each attempt (DownloadQueue). */
+  acquire?(signal: AbortSignal): Promise<() => void>;
   now?(): number;
 }
 
@@ -176,6 +178,7 @@ export class Scheduler {
       const wait = this.#pausedUntil - this.#now();
       if (wait > 0) await sleep(wait, this.#signal);
       const before = job.done;
+      const release = await this.#p.acquire?.(this.#signal);
       job.active = true;
       job.attemptStartedAt = this.#now();
       job.attemptStartBytes = job.received = job.done;
@@ -198,6 +201,7 @@ export class Scheduler {
           });
         }
         const delayMs = retryDelay(attempt, this.#p.retry, error.retryAfterMs);
+        release?.(); // nobody else's request waits on this one's backoff
         this.#p.onRetry?.(job, attempt, delayMs, error);
         // Retry-After holds every connection of this host only when none is working: if some are
         // streaming, the host refused an extra connection, and the working ones keep going.
@@ -206,6 +210,7 @@ export class Scheduler {
         job.active = false;
         await sleep(delayMs, this.#signal);
       } finally {
+        release?.();
         job.active = false;
         job.streaming = false;
       }
