@@ -2,34 +2,64 @@
  * How many connections one download may use right now. It starts small and doubles while every
  * connection it opened is streaming (so a host that limits connections sees few refusals). A
  * 429/503 brings it down to the connections that work; after a quiet second it probes one more,
- * so a transient refusal does not cost the rest of the download. Pure: the scheduler reports
- * what happened, this answers with a limit.
+ * so a transient refusal does not cost the rest of the download.
+ *
+ * In adaptive mode a doubling must also pay: once the new connections have settled, the
+ * aggregate throughput has to have risen by a margin, or growth stops there (more connections
+ * to a server that is already saturated, or a client that is CPU-bound, only add overhead).
+ * Pure: the scheduler reports what happened, this answers with a limit.
  */
 /** Time without refusals before trying one more connection than the host last accepted. */
 const PROBE_AFTER_MS = 1000;
+/** Time for new connections to show what they add before the next step is judged. */
+const SETTLE_MS = 200;
+/** A step pays if throughput rose by at least this fraction. */
+const GAIN = 0.15;
 
 export class ConcurrencyControl {
   readonly #max: number;
+  readonly #adaptive: boolean;
   #limit: number;
   #ceiling: number;
   #lastOverload = Number.NEGATIVE_INFINITY;
+  #lastGrowth: { at: number; rateBefore: number } | undefined;
+  /** Adaptive: since when every allowed connection has been streaming at the current limit. */
+  #fullSince: number | undefined;
 
-  constructor(max: number, initial = 4) {
+  constructor(max: number, options: { initial?: number; adaptive?: boolean } = {}) {
     this.#max = max;
     this.#ceiling = max;
-    this.#limit = Math.min(max, initial);
+    this.#adaptive = options.adaptive ?? false;
+    this.#limit = Math.min(max, options.initial ?? 4);
   }
 
   get limit(): number {
     return this.#limit;
   }
 
-  /** `streaming` connections are receiving body bytes; grow when all allowed ones are. */
-  onStreaming(streaming: number, now: number): number {
-    if (streaming < this.#limit) return this.#limit;
+  /**
+   * `streaming` connections are receiving body bytes, `rate` is the download's current aggregate
+   * throughput (bytes/s); grows when all allowed connections stream (and, adaptive, when it paid).
+   */
+  evaluate(streaming: number, now: number, rate: number): number {
+    if (streaming < this.#limit) {
+      this.#fullSince = undefined;
+      return this.#limit;
+    }
     if (this.#limit < this.#ceiling) {
+      if (this.#adaptive) {
+        // Judge a level only once all its connections stream and have had time to show their rate.
+        this.#fullSince ??= now;
+        if (now - this.#fullSince < SETTLE_MS || rate <= 0) return this.#limit;
+        if (this.#lastGrowth !== undefined && rate < this.#lastGrowth.rateBefore * (1 + GAIN)) {
+          this.#ceiling = this.#limit; // the last step did not pay: stay here
+          return this.#limit;
+        }
+        this.#fullSince = undefined;
+      }
+      this.#lastGrowth = { at: now, rateBefore: rate };
       this.#limit = Math.min(this.#ceiling, this.#limit * 2);
-    } else if (this.#ceiling < this.#max && now - this.#lastOverload >= PROBE_AFTER_MS) {
+    } else if (this.#ceiling < this.#max && now - this.#lastOverload >= PROBE_AFTER_MS && this.#lastOverload > Number.NEGATIVE_INFINITY) {
       this.#ceiling++;
       this.#limit++;
     }

@@ -349,6 +349,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       alignment: ALIGNMENT,
       retry: o.retry,
       signal: run.signal,
+      adaptive: o.adaptiveConnections,
       fetch,
       onRetry: (job, attempt, delayMs, error) =>
         this.emit('retry', { segment: { start: job.start, end: job.end }, attempt, delayMs, code: error.code, message: error.message }),

@@ -29,6 +29,11 @@ export interface DownloadOptions {
   ifRemoteChanged?: 'restart' | 'fail';
   /** Extra trusted CA certificate(s) in PEM, for servers with a private or self-signed certificate. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * Start with a few connections and add more only while they raise the total throughput (up to
+   * `connections`), instead of growing whenever all connections stream. @default false
+   */
+  adaptiveConnections?: boolean;
   /** Bandwidth cap for this download in bytes/s, shared by all its connections; `Download.maxSpeed` changes it while running. @default no limit */
   maxSpeed?: number;
   /**
@@ -65,6 +70,7 @@ export interface ResolvedOptions {
   ca: string | Buffer | Array<string | Buffer> | undefined;
   blockPrivateAddresses: boolean;
   maxSpeed: number;
+  adaptiveConnections: boolean;
   signal: AbortSignal | undefined;
   dispatcher: Dispatcher | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
@@ -150,6 +156,7 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
     ca: options.ca,
     blockPrivateAddresses: options.blockPrivateAddresses ?? false,
     maxSpeed: positive('maxSpeed', options.maxSpeed),
+    adaptiveConnections: options.adaptiveConnections ?? false,
     signal: options.signal,
     dispatcher: options.dispatcher,
     onProgress: options.onProgress,

@@ -56,11 +56,15 @@ export interface SchedulerParams {
   onRetry?(job: Job, attempt: number, delayMs: number, error: DownloadError): void;
   onSplit?(victim: Job, piece: Job): void;
   onJobDone?(job: Job): void;
+  /** Grow the connection count only while it raises throughput. */
+  adaptive?: boolean;
   /** A slot from a budget shared with other downloads, held for each attempt (DownloadQueue). */
   acquire?(signal: AbortSignal): Promise<() => void>;
   now?(): number;
 }
 
+/** Adaptive mode samples the aggregate rate this often. */
+const SAMPLE_MS = 100;
 /** Attempts younger than this have no meaningful speed yet. */
 const WARMUP_MS = 300;
 /**
@@ -103,10 +107,12 @@ export class Scheduler {
   readonly #started = new Set<Job>();
   #startedAt: number | undefined;
   #receivedAtStart = 0;
+  #rate = 0;
+  #lastSample: { at: number; bytes: number } | undefined;
 
   constructor(params: SchedulerParams) {
     this.#p = params;
-    this.#concurrency = new ConcurrencyControl(params.connections);
+    this.#concurrency = new ConcurrencyControl(params.connections, { adaptive: params.adaptive ?? false });
     this.#limit = pLimit(this.#concurrency.limit);
     this.#signal = AbortSignal.any([params.signal, this.#abort.signal]);
     // Every request and every backoff sleep listens to this one signal: many listeners are expected.
@@ -128,7 +134,12 @@ export class Scheduler {
     });
     for (const job of this.#p.jobs) if (job.done < job.end - job.start) this.#launch(job);
     if (this.#running === 0) return;
-    await finished;
+    const sampler = this.#p.adaptive ? setInterval(() => this.#sample(), SAMPLE_MS) : undefined;
+    try {
+      await finished;
+    } finally {
+      clearInterval(sampler);
+    }
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#p.signal.aborted) throw this.#p.signal.reason;
   }
@@ -223,13 +234,29 @@ export class Scheduler {
 
   #onStreaming(job: Job): void {
     job.streaming = true;
+    this.#reconsider();
+  }
+
+  /** Asks the connection control whether to grow, and gives new slots work. */
+  #reconsider(): void {
     const before = this.#limit.concurrency;
-    const limit = this.#concurrency.onStreaming(this.#streamingCount(), this.#now());
+    const limit = this.#concurrency.evaluate(this.#streamingCount(), this.#now(), this.#rate);
     if (limit > before) {
-      debug('connections %d -> %d (all of them streaming)', before, limit);
+      debug('connections %d -> %d (all streaming, %d B/s)', before, limit, Math.round(this.#rate));
       this.#limit.concurrency = limit; // starts queued jobs first
       this.#stealForFreeSlots();
     }
+  }
+
+  /** Adaptive mode: the aggregate rate, sampled on a timer, and a fresh look at growing. */
+  #sample(): void {
+    const now = this.#now();
+    const bytes = this.#receivedThisRun();
+    if (this.#lastSample !== undefined && now > this.#lastSample.at) {
+      this.#rate = ((bytes - this.#lastSample.bytes) * 1000) / (now - this.#lastSample.at);
+    }
+    this.#lastSample = { at: now, bytes };
+    this.#reconsider();
   }
 
   /** Lowers the limit after a refusal; true when this job should give its slot back. */

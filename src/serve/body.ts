@@ -21,6 +21,8 @@ export interface BodyJob {
   /** Aborted when the response closes early (client gone, server closing). */
   signal: AbortSignal;
   pace?: { bucket: TokenBucket; rate: number } | undefined;
+  /** A bucket shared by every response of the server (its total rate). */
+  sharedPace?: { bucket: TokenBucket; rate: number } | undefined;
   resetAfterBytes?: number | undefined;
   stallAfterBytes?: number | undefined;
   /** 0xEE bytes sent after the body that its headers did not announce. */
@@ -38,7 +40,8 @@ export async function sendBody(job: BodyJob): Promise<BodyOutcome> {
   const reset = job.resetAfterBytes ?? Infinity;
   const stall = job.stallAfterBytes ?? Infinity;
   const stopAt = Math.min(job.length, reset, stall);
-  const chunkSize = job.pace ? sliceSize(job.pace.rate) : CHUNK;
+  const paces = [job.pace, job.sharedPace].filter((p) => p !== undefined);
+  const chunkSize = paces.length > 0 ? Math.min(...paces.map((p) => sliceSize(p.rate))) : CHUNK;
 
   let queued = 0;
   let lastWrite: Promise<void> = Promise.resolve();
@@ -46,14 +49,14 @@ export async function sendBody(job: BodyJob): Promise<BodyOutcome> {
   try {
     while (queued < stopAt) {
       const n = Math.min(chunkSize, stopAt - queued);
-      if (job.pace) await job.pace.bucket.take(n, job.pace.rate, signal);
+      for (const pace of paces) await pace.bucket.take(n, pace.rate, signal);
       const chunk = await (next ?? readExactly(job.file, job.offset + queued, n));
       next = undefined;
       if (signal.aborted) return 'aborted';
       const following = Math.min(chunkSize, stopAt - queued - n);
       // Read the next chunk while the socket drains this one (unpaced only: a paced read
       // would sit in memory for the whole pacing delay for no gain).
-      if (!job.pace && following > 0) {
+      if (paces.length === 0 && following > 0) {
         next = readExactly(job.file, job.offset + queued + n, following);
         next.catch(() => {}); // surfaced when awaited; avoid an unhandled rejection if we stop first
       }

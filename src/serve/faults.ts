@@ -7,6 +7,8 @@
 export interface FaultOptions {
   /** Per-connection send rate cap in bytes/s (each TCP connection paced independently). */
   rateBytesPerSec?: number;
+  /** A cap on all responses together in bytes/s (a saturated server: more connections add nothing). */
+  totalRateBytesPerSec?: number;
   /** Every `every`-th accepted connection (1-based: connections every, 2*every, ...) is paced at rateBytesPerSec instead (stragglers). */
   slowConnections?: { every: number; rateBytesPerSec: number };
   /** Delay before the response headers of every request. */
@@ -90,6 +92,7 @@ const oneOf = (...values: unknown[]): Check => (v) => values.includes(v);
 
 const CHECKS: Record<string, [Check, string]> = {
   rateBytesPerSec: [isRate, 'a positive finite number'],
+  totalRateBytesPerSec: [isRate, 'a positive finite number'],
   firstByteLatencyMs: [isDuration, 'a finite number >= 0'],
   resetAfterBytes: [isCount, 'an integer >= 0'],
   stallAfterBytes: [isCount, 'an integer >= 0'],

@@ -12,6 +12,7 @@ import { shapeBody, shapesBody, statusAnswer } from './shape.js';
 import { needsRawWrite, writeRaw } from './wire.js';
 import type { Connection, ConnectionTracker } from './connections.js';
 import { rateFor, validateFaults, type FaultPlan, type FaultState } from './faults.js';
+import type { TokenBucket } from './throttle.js';
 import { resolveTarget, type Root } from './paths.js';
 import {
   contentRange,
@@ -30,6 +31,8 @@ export interface HandlerContext {
   connections: ConnectionTracker;
   requests: RequestRecord[];
   stats: ServerStats;
+  /** Paces every response together when `totalRateBytesPerSec` is set. */
+  sharedBucket: TokenBucket;
 }
 
 const debug = debuglog('segdl');
@@ -129,6 +132,7 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       res,
       signal: closed,
       pace: connection && rate ? { bucket: connection.bucket, rate } : undefined,
+      sharedPace: plan.totalRateBytesPerSec ? { bucket: ctx.sharedBucket, rate: plan.totalRateBytesPerSec } : undefined,
       resetAfterBytes: plan.resetAfterBytes,
       stallAfterBytes: plan.stallAfterBytes,
       extraBytes: plan.extraBytes,

@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { ConnectionTracker } from './connections.js';
 import { FaultState, type FaultOptions } from './faults.js';
 import { handleRequest, type HandlerContext } from './handler.js';
+import { TokenBucket } from './throttle.js';
 import { fileRoot, type Root } from './paths.js';
 import type { RangeServer, RequestRecord, ServeOptions, ServerStats } from './types.js';
 
@@ -21,7 +22,7 @@ export async function serve(options: ServeOptions): Promise<RangeServer> {
   const connections = new ConnectionTracker();
   const requests: RequestRecord[] = [];
   const stats: ServerStats = { bytesSent: 0, connections: 0, maxConcurrentConnections: 0, refused: 0 };
-  const ctx: HandlerContext = { root, faults, faultFor: options.faultFor, connections, requests, stats };
+  const ctx: HandlerContext = { root, faults, faultFor: options.faultFor, connections, requests, stats, sharedBucket: new TokenBucket() };
 
   const inFlight = new Set<Promise<void>>();
   const onRequest = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {

@@ -33,6 +33,7 @@ describe('resolveOptions defaults', () => {
       ca: undefined,
       blockPrivateAddresses: false,
       maxSpeed: Number.POSITIVE_INFINITY,
+      adaptiveConnections: false,
       signal: undefined,
       dispatcher: undefined,
       onProgress: undefined,

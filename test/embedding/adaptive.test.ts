@@ -1,0 +1,45 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sha256File } from '../../fixtures/data.js';
+import { download } from '../../src/index.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let out: string;
+let server: TestServer | undefined;
+beforeEach(async () => {
+  out = await mkdtemp(join(tmpdir(), 'segdl-adapt-'));
+});
+afterEach(async () => {
+  await server?.cleanup();
+  server = undefined;
+  await rm(out, { recursive: true, force: true });
+});
+
+const MiB = 1024 * 1024;
+
+describe('adaptive connection count', () => {
+  it('grows to the maximum while each step raises throughput (every connection capped)', async () => {
+    server = await startServer(24 * MiB, { rateBytesPerSec: 1 * MiB });
+    const result = await download(server.server.url, { output: join(out, 'f'), connections: 16, adaptiveConnections: true });
+    expect(result.connectionsUsed).toBe(16);
+    expect(server.server.stats.maxConcurrentConnections).toBeGreaterThanOrEqual(16);
+    expect(await sha256File(join(out, 'f'))).toBe(server.sha256);
+  });
+
+  it('stops growing when a step adds nothing (the server is saturated as a whole)', async () => {
+    server = await startServer(6 * MiB, { totalRateBytesPerSec: 4 * MiB });
+    const result = await download(server.server.url, { output: join(out, 'f'), connections: 16, adaptiveConnections: true });
+    // Start at 4, one step to 8 that does not pay, and no further.
+    expect(result.connectionsUsed).toBeLessThanOrEqual(8);
+    expect(server.server.stats.maxConcurrentConnections).toBeLessThanOrEqual(9); // + the probe's kept-alive socket
+    expect(await sha256File(join(out, 'f'))).toBe(server.sha256);
+  });
+
+  it('without the option, the same saturated server gets every connection asked for', async () => {
+    server = await startServer(6 * MiB, { totalRateBytesPerSec: 4 * MiB });
+    const result = await download(server.server.url, { output: join(out, 'f'), connections: 16 });
+    expect(result.connectionsUsed).toBe(16);
+  });
+});

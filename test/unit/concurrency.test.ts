@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyControl } from '../../src/concurrency.js';
+
+describe('ConcurrencyControl', () => {
+  it('starts at 4 and doubles whenever every allowed connection streams, up to the maximum', () => {
+    const c = new ConcurrencyControl(16);
+    expect(c.limit).toBe(4);
+    expect(c.evaluate(3, 0, 0)).toBe(4);
+    expect(c.evaluate(4, 1, 0)).toBe(8);
+    expect(c.evaluate(8, 2, 0)).toBe(16);
+    expect(c.evaluate(16, 3, 0)).toBe(16);
+  });
+
+  it('a refusal keeps the streaming connections; a quiet second later it probes one more', () => {
+    const c = new ConcurrencyControl(16);
+    c.evaluate(4, 0, 0);
+    expect(c.onOverload(4, 100)).toBe(4);
+    expect(c.onOverload(4, 110)).toBe(4); // more refusals from the same burst change nothing
+    expect(c.evaluate(4, 1000, 0)).toBe(4); // 890 ms after the last refusal
+    expect(c.evaluate(4, 1110, 0)).toBe(5);
+    expect(c.onOverload(4, 1200)).toBe(4);
+  });
+
+  it('a refusal with nothing streaming halves the limit, never below 1', () => {
+    const c = new ConcurrencyControl(16, { initial: 8 });
+    expect(c.onOverload(0, 0)).toBe(4);
+    expect(c.onOverload(0, 1)).toBe(2);
+    expect(c.onOverload(0, 2)).toBe(1);
+    expect(c.onOverload(0, 3)).toBe(1);
+  });
+
+  it('adaptive: grows only after a level has settled, and stops when a step does not raise the rate', () => {
+    const c = new ConcurrencyControl(16, { adaptive: true });
+    expect(c.evaluate(4, 0, 100)).toBe(4); // not settled yet
+    expect(c.evaluate(4, 250, 100)).toBe(8); // settled: try 8
+    expect(c.evaluate(8, 300, 180)).toBe(8);
+    expect(c.evaluate(8, 520, 190)).toBe(16); // 190 ≥ 100 × 1.15: it paid, try 16
+    expect(c.evaluate(16, 800, 200)).toBe(16);
+    const flat = new ConcurrencyControl(16, { adaptive: true });
+    flat.evaluate(4, 0, 100);
+    expect(flat.evaluate(4, 250, 100)).toBe(8);
+    flat.evaluate(8, 300, 104);
+    expect(flat.evaluate(8, 500, 104)).toBe(8); // 104 < 115: stays at 8
+    expect(flat.evaluate(8, 5000, 104)).toBe(8);
+  });
+});
