@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'ERR_INVALID_OPTION'
   /** A server-supplied file name that cannot be made safe. */
   | 'ERR_UNSAFE_FILENAME'
+  /** A mirror failed or lied and was dropped; the segment is retried from another source. */
+  | 'ERR_MIRROR_DROPPED'
   /** The caller aborted. */
   | 'ERR_ABORTED';
 
@@ -76,6 +78,7 @@ export class DownloadError extends Error {
 
 const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_NETWORK',
+  'ERR_MIRROR_DROPPED',
   'ERR_INCOMPLETE',
   'ERR_STALLED',
   // A shifted or short range from a flaky proxy is worth one more try; the budget bounds it.

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { DownloadError } from './errors.js';
 import type { Progress } from './events.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
+import type { RefreshUrl } from './sources.js';
 
 export const HASH_ALGORITHMS = ['sha256', 'sha512', 'sha1', 'md5', 'xxh64'] as const;
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
@@ -34,6 +35,13 @@ export interface DownloadOptions {
    * `connections`), instead of growing whenever all connections stream. @default false
    */
   adaptiveConnections?: boolean;
+  /** More URLs of the same file; segments go to the faster ones, a failing or lying mirror is dropped. */
+  mirrors?: string[];
+  /**
+   * Called when a link starts failing with 401/403/410 (an expired signed URL): return a new URL
+   * for the same file to go on where the download was, or undefined to fail.
+   */
+  refreshUrl?: RefreshUrl;
   /** Bandwidth cap for this download in bytes/s, shared by all its connections; `Download.maxSpeed` changes it while running. @default no limit */
   maxSpeed?: number;
   /**
@@ -71,6 +79,8 @@ export interface ResolvedOptions {
   blockPrivateAddresses: boolean;
   maxSpeed: number;
   adaptiveConnections: boolean;
+  mirrors: string[];
+  refreshUrl: RefreshUrl | undefined;
   signal: AbortSignal | undefined;
   dispatcher: Dispatcher | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
@@ -92,6 +102,12 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
     throw invalid(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
+}
+
+function checkMirrors(mirrors: unknown): string[] {
+  if (mirrors === undefined) return [];
+  if (!Array.isArray(mirrors) || mirrors.some((m) => typeof m !== 'string')) throw invalid('Expected `mirrors` to be an array of URL strings');
+  return mirrors as string[];
 }
 
 /** A positive rate; undefined (or Infinity) is no limit. */
@@ -157,6 +173,8 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
     blockPrivateAddresses: options.blockPrivateAddresses ?? false,
     maxSpeed: positive('maxSpeed', options.maxSpeed),
     adaptiveConnections: options.adaptiveConnections ?? false,
+    mirrors: checkMirrors(options.mirrors),
+    refreshUrl: options.refreshUrl,
     signal: options.signal,
     dispatcher: options.dispatcher,
     onProgress: options.onProgress,

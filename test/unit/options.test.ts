@@ -34,6 +34,8 @@ describe('resolveOptions defaults', () => {
       blockPrivateAddresses: false,
       maxSpeed: Number.POSITIVE_INFINITY,
       adaptiveConnections: false,
+      mirrors: [],
+      refreshUrl: undefined,
       signal: undefined,
       dispatcher: undefined,
       onProgress: undefined,

@@ -1,0 +1,51 @@
+/** Single-stream mode: one plain GET from byte 0 when ranges are not an option; nothing to resume. */
+import { rm } from 'node:fs/promises';
+import { DownloadError } from './errors.js';
+import { fetchWhole } from './fetch-job.js';
+import { manifestPath } from './manifest.js';
+import { openPart, publish } from './output-files.js';
+import { reportProgress } from './progress.js';
+import { newJob } from './scheduler.js';
+import type { Source } from './sources.js';
+import { checkDigest, fetchContextFor, makeScheduler, type TransferContext, type TransferOutcome } from './transfer.js';
+import { PrefixHasher } from './verify.js';
+
+export async function transferSingle(ctx: TransferContext, source: Source, size: number | undefined): Promise<TransferOutcome> {
+  const o = ctx.options;
+  await rm(manifestPath(ctx.output), { force: true });
+  const file = await openPart(ctx.part, true);
+  let closed = false;
+  const job = newJob({ start: 0, end: size ?? Number.MAX_SAFE_INTEGER, done: 0 });
+  let fetched = 0;
+  const stopProgress = reportProgress([job], size, 0, () => fetched, o.progressIntervalMs, (p) => ctx.progress(p));
+  try {
+    const hasher = await PrefixHasher.create(file, o.checksum?.algorithm);
+    const fetchCtx = {
+      ...fetchContextFor(ctx, source, file, 0, (_job, bytes) => {
+        fetched += bytes;
+      }),
+      expected: { url: source.url.href, size, etag: source.etag, lastModified: source.lastModified },
+      maxSize: o.maxSize,
+    };
+    const scheduler = makeScheduler(ctx, [job], 1, source.url, async (j, signal) => {
+      fetched -= j.done; // a retry starts over: those bytes will be fetched again
+      await fetchWhole(fetchCtx, j, signal);
+    });
+    await scheduler.run();
+    const final = job.done;
+    await file.truncate(final);
+    const digest = await hasher.finish(final);
+    checkDigest(ctx, digest, source.url.href);
+    if (o.durability === 'power') await file.sync();
+    await file.close();
+    closed = true;
+    await publish(ctx.part, ctx.output, o.force, o.durability === 'power');
+    return { size: final, resumedBytes: 0, fetched, digest, connectionsUsed: 1 };
+  } catch (error) {
+    if (error instanceof DownloadError && error.code === 'ERR_CHECKSUM_MISMATCH') await rm(ctx.part, { force: true });
+    throw error;
+  } finally {
+    stopProgress();
+    if (!closed) await file.close();
+  }
+}
