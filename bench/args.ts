@@ -23,7 +23,7 @@ export const USAGE = `Usage: npm run bench -- [options]      (after npm run buil
   --only A,B4,...   scenarios by id or letter (B = B1,B4,B8,B16)
   --tools a,b,...   subset of ${ALL_TOOLS.join(',')}
   --install         apt-get install missing peers (aria2 axel curl time) first
-  --out DIR         results directory (default bench/results)
+  --out DIR         results directory (default bench/results; with --quick bench/work/quick-results)
   --work DIR        scratch directory for data and downloads (default bench/work)
 `;
 
@@ -36,7 +36,7 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
     only: undefined,
     tools: ALL_TOOLS,
     install: false,
-    out: resolve(root, 'bench/results'),
+    out: '',
     work: resolve(root, 'bench/work'),
     help: false,
   };
@@ -84,6 +84,8 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
         throw new UsageError(`Unknown option \`${flag}\``);
     }
   }
+  // Quick numbers are for development: they must not overwrite the committed full results.
+  args.out ||= resolve(root, args.quick ? 'bench/work/quick-results' : 'bench/results');
   return args;
 }
 

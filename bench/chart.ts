@@ -86,13 +86,15 @@ export function throughputSvg(scenarios: Scenario[], cells: Cell[], subtitle: st
   return svg(width, height, body);
 }
 
-type LaneState = 'fast' | 'slow' | 'idle' | 'done' | 'absent';
-const STATE_COLORS: Partial<Record<LaneState, string>> = { fast: '#1f77b4', slow: '#ff7f0e', idle: '#bbb' };
+type LaneState = 'starting' | 'fast' | 'slow' | 'idle' | 'done' | 'absent';
+const STATE_COLORS: Partial<Record<LaneState, string>> = { starting: '#aec7e8', fast: '#1f77b4', slow: '#ff7f0e', idle: '#bbb' };
 
 function stateOf(seg: TimelineSegment | undefined, slowBelow: number): LaneState {
   if (!seg) return 'absent';
   if (seg.done >= seg.end - seg.start) return 'done';
   if (!seg.active) return 'idle';
+  // A connection has no measured speed until its first progress interval: not slow, just new.
+  if (seg.bytesPerSecond === 0) return 'starting';
   return seg.bytesPerSecond >= slowBelow ? 'fast' : 'slow';
 }
 
@@ -169,6 +171,7 @@ export function timelineSvg(t: Timeline, slowBelow: number): string {
   }
   const ly = axisY + 40;
   const legend: Array<[string, string]> = [
+    [STATE_COLORS.starting!, 'connecting'],
     [STATE_COLORS.fast!, `receiving ≥ ${slowBelow / MB} MB/s`],
     [STATE_COLORS.slow!, `receiving < ${slowBelow / MB} MB/s`],
     [STATE_COLORS.idle!, 'waiting (backoff / queued)'],
@@ -176,7 +179,7 @@ export function timelineSvg(t: Timeline, slowBelow: number): string {
   let lx = left;
   for (const [color, label] of legend) {
     body.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${color}"/><text x="${lx + 16}" y="${ly}">${esc(label)}</text>`);
-    lx += 175;
+    lx += label.length * 6 + 28;
   }
   body.push(`<path d="M${lx},${ly - 9} h10 l-5,8 z" fill="#9467bd"/><text x="${lx + 14}" y="${ly}">split</text>`);
   body.push(`<text x="${lx + 56}" y="${ly}" fill="#d62728" font-weight="700">✕</text><text x="${lx + 70}" y="${ly}">retry</text>`);

@@ -13,6 +13,8 @@ export interface Meta {
   quick: boolean;
   runs: number;
   durationS: number;
+  /** 1-minute load average before and after: anything else running skews the numbers. */
+  load: string;
 }
 
 export interface Results {
@@ -36,7 +38,7 @@ export function toMarkdown(results: Results, scenarios: Scenario[]): string {
   const lines: string[] = [
     '# segdl benchmark',
     '',
-    `\`${meta.command}\` · ${meta.date} · ${meta.machine} · Node ${meta.node} · ${Math.round(meta.durationS)} s`,
+    `\`${meta.command}\` · ${meta.date} · ${meta.machine} · Node ${meta.node} · ${Math.round(meta.durationS)} s · ${meta.load}`,
     '',
     `Tools: ${meta.tools.join(', ')}`,
     '',
@@ -51,7 +53,8 @@ export function toMarkdown(results: Results, scenarios: Scenario[]): string {
     '- % of ideal = ideal time ÷ wall, ideal = size ÷ the capacity of the connections the tool opens (B: n × 8 MB/s; C: 12 × 8 + 4 × 1 MB/s; G: 4 × 8 MB/s).',
     '- vs aria2c = ratio to aria2c measured in the same run: wall time (A–D, G; < 1 is faster), server bytes (E), peak RSS (F).',
     '- E: killed with SIGKILL once the server had sent half the file, then the same command again; wall and CPU add both halves, server bytes − size = re-sent.',
-    '- Cells whose ideal exceeds 15 s run once (B1, curl in E) so the default run stays near 10 minutes; F runs once per tool.',
+    '- A cell whose ideal or first run exceeds 15 s runs once (B1, curl in E, the slowest peers), so the default run stays near 10 minutes; F runs once per tool. The runs column says how many.',
+    '- Server bytes count what the server pushed into its sockets: data in flight when a client cuts a connection (a steal, a kill, the end of a piece) counts as sent.',
     '',
     '**Scenarios**',
     '',

@@ -4,7 +4,7 @@
  * with segdl's CLI and each installed peer (alternating tools within a round), and writes
  * bench/results/latest.{json,md}, throughput.svg and timeline.svg.
  */
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +17,15 @@ import { hasGnuTime, killCurrent } from './measure.js';
 import { toMarkdown, toResults, writeResults } from './report.js';
 import { buildScenarios, fmtSize, GiB, MB, type Scenario } from './scenarios.js';
 import { compareCells, summarizeCell, type Cell } from './summary.js';
+import { describeRevision, snapshotSegdl } from './snapshot.js';
 import { recordTimeline } from './timeline.js';
 import { installMissing, makeTools, missingReason, versionOf, type Tool, type ToolName } from './tools.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-/** Cells whose ideal is longer than this run once: B1 alone would otherwise take minutes. */
+/**
+ * A cell whose ideal, or whose first run, is longer than this runs once: B1 and the slowest
+ * peers would otherwise take minutes of a default run that should stay near ten.
+ */
 const LONG_CELL_S = 15;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -40,7 +44,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const began = performance.now();
-  const tools = makeTools(root);
+  const loadBefore = loadavg()[0]!;
+  // Other work on a 2-core box changes every number: say so rather than publish quietly.
+  if (loadBefore > cpus().length / 2) log(`bench: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores: expect noisy numbers`);
+  let tools = makeTools(root);
   if (args.install) installMissing(args.tools.map((t) => tools[t]));
   if (!hasGnuTime()) log('bench: /usr/bin/time missing (apt-get install time, or --install): no CPU or RSS figures');
   const missing = new Map<ToolName, string>();
@@ -57,13 +64,22 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const segdlRoot = missing.has('segdl') ? root : await snapshotSegdl(root, args.work);
+  tools = makeTools(root, segdlRoot);
+  const revision = describeRevision(root);
   const data = new DataFiles(join(args.work, 'data'));
   await mkdir(data.dir, { recursive: true });
   await mkdir(args.out, { recursive: true });
   const server = await serve({ root: data.dir });
+  const cleanUp = async (): Promise<void> => {
+    await Promise.allSettled([server.close(), data.dropAll()]);
+    await rm(data.dir, { recursive: true, force: true });
+    await rm(join(args.work, 'out'), { recursive: true, force: true });
+    await rm(join(args.work, 'segdl-snapshot'), { recursive: true, force: true });
+  };
   const stop = (): void => {
     killCurrent();
-    void Promise.allSettled([server.close(), data.dropAll()]).then(() => process.exit(130));
+    void cleanUp().then(() => process.exit(130));
   };
   process.once('SIGINT', stop);
   log(`bench: server ${server.url}, ${scenarios.map((s) => s.id).join(' ')}, ${args.quick ? 'quick' : `${args.runs} runs`}`);
@@ -72,9 +88,10 @@ async function main(argv: string[]): Promise<number> {
   let timelineSvgText: string | undefined;
   try {
     for (const [i, scenario] of scenarios.entries()) {
+      const scenarioBegan = performance.now();
       const file = await data.get(scenario.size);
       server.setFaults(scenario.faults);
-      const scenarioCells = await runScenario(scenario, args, tools, missing, server, file);
+      const scenarioCells = await runScenario(scenario, args, tools, missing, server, file, segdlRoot);
       compareCells(scenario, scenarioCells);
       cells.push(...scenarioCells);
       if (scenario.id === 'C' && args.tools.includes('segdl') && !missing.has('segdl')) {
@@ -82,24 +99,24 @@ async function main(argv: string[]): Promise<number> {
       }
       // Big files go as soon as no later scenario serves them (disk and page cache).
       if (!scenarios.slice(i + 1).some((s) => s.size === scenario.size)) await data.drop(scenario.size);
+      log(`  (${scenario.id} took ${Math.round((performance.now() - scenarioBegan) / 1000)} s)`);
     }
   } finally {
     process.off('SIGINT', stop);
-    await server.close();
-    await data.dropAll();
-    await rm(join(args.work, 'out'), { recursive: true, force: true });
+    await cleanUp();
   }
 
   const cpu = cpus();
   const meta = {
     date: new Date().toISOString(),
-    command: `${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench --' : 'node dist/bench/run.js'} ${argv.join(' ')}`.trim(),
+    command: process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}` : ['node dist/bench/run.js', ...argv].join(' '),
     machine: `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} cores, ${Math.round(totalmem() / GiB)} GiB RAM, ${platform()} ${release()}`,
     node: process.version,
-    tools: args.tools.filter((t) => !missing.has(t)).map((t) => versionOf(tools[t], root)),
+    tools: args.tools.filter((t) => !missing.has(t)).map((t) => versionOf(tools[t], root) + (t === 'segdl' ? ` (${revision})` : '')),
     quick: args.quick,
     runs: args.quick ? 1 : args.runs,
     durationS: (performance.now() - began) / 1000,
+    load: `load average ${loadBefore.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`,
   };
   const results = toResults(meta, scenarios, cells);
   const markdown = toMarkdown(results, scenarios);
@@ -119,6 +136,7 @@ async function runScenario(
   missing: Map<ToolName, string>,
   server: RangeServer,
   file: DataFile,
+  segdlRoot: string,
 ): Promise<Cell[]> {
   const wanted = scenario.tools.filter((t) => args.tools.includes(t));
   const runnable = wanted.filter((t) => !missing.has(t)).map((t) => tools[t]);
@@ -129,31 +147,33 @@ async function runScenario(
   if (noSpace !== undefined) return [...skipped, ...runnable.map((t): Cell => ({ scenario: scenario.id, tool: t.name, status: 'skipped', reason: noSpace, runs: [] }))];
 
   const idealOf = (t: Tool): number | undefined => scenario.ideal?.(t.connections(scenario.connections));
-  const planned = (t: Tool): number => {
+  const planned = (t: Tool, done: RunRecord[] = []): number => {
     if (args.quick) return 1;
-    const long = (idealOf(t) ?? 0) > LONG_CELL_S;
+    const first = done[0];
+    const long = (idealOf(t) ?? 0) > LONG_CELL_S || (first?.ok === true && first.wallS > LONG_CELL_S);
     return Math.min(scenario.maxRuns ?? args.runs, long ? 1 : args.runs);
   };
   const records = new Map<ToolName, RunRecord[]>(runnable.map((t) => [t.name, []]));
-  const rounds = Math.max(0, ...runnable.map(planned));
+  const rounds = Math.max(0, ...runnable.map((t) => planned(t)));
   log(`\n${scenario.id}: ${scenario.title}`);
   for (let round = 0; round < rounds; round++) {
     // Rotate the order every round so no tool always runs first (cold caches) or last.
     const order = runnable.map((_, k) => runnable[(k + round) % runnable.length]!);
     for (const tool of order) {
       const done = records.get(tool.name)!;
-      if (done.length >= planned(tool) || done.some((r) => !r.ok)) continue;
+      if (done.length >= planned(tool, done) || done.some((r) => !r.ok)) continue;
       const record = await runOnce(server, args.work, scenario, tool, file, round);
       done.push(record);
-      log(`  ${tool.name.padEnd(7)} run ${round + 1}/${planned(tool)}  ${describe(record, scenario)}`);
+      log(`  ${tool.name.padEnd(7)} run ${round + 1}/${planned(tool, done)}  ${describe(record, scenario)}`);
     }
   }
   const cells = runnable.map((t) => {
-    const job = jobFor(scenario, 'URL', 'FILE');
+    const job = jobFor(scenario, 'URL', 'DIR/FILE');
     const command = t.command(job);
     const ideal = idealOf(t);
     return summarizeCell(scenario, t.name, records.get(t.name)!, {
-      command: [command.cmd === process.execPath ? 'node' : command.cmd, ...command.args].join(' ').replaceAll(root, ''),
+      // As a user would type it: the snapshot's and the project's paths are left out.
+      command: [command.cmd === process.execPath ? 'node' : command.cmd, ...command.args].join(' ').replaceAll(`${segdlRoot}/`, '').replaceAll(root, ''),
       note: t.note?.(job),
       idealS: ideal,
     });

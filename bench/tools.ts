@@ -34,14 +34,15 @@ export interface Tool {
   note?(job: Pick<ToolJob, 'resume'>): string | undefined;
 }
 
-export function makeTools(root: string): Record<ToolName, Tool> {
+/** `segdlRoot` holds the segdl under test (a snapshot of dist/, see snapshot.ts); `root` the project. */
+export function makeTools(root: string, segdlRoot = root): Record<ToolName, Tool> {
   const node = process.execPath;
   return {
     segdl: {
       name: 'segdl',
       connections: (n) => n,
       // The same command resumes after a kill: segdl continues from its manifest by itself.
-      command: (j) => ({ cmd: node, args: [join(root, 'dist/src/cli/main.js'), j.url, '-o', j.output, '-c', String(j.connections), '--quiet'] }),
+      command: (j) => ({ cmd: node, args: [join(segdlRoot, 'dist/src/cli/main.js'), j.url, '-o', j.output, '-c', String(j.connections), '--quiet'] }),
     },
     aria2c: {
       name: 'aria2c',
@@ -102,7 +103,7 @@ export function missingReason(tool: Tool, root: string): string | undefined {
 }
 
 export function onPath(binary: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
+  return spawnSync('/bin/sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** `--install`: apt-get the missing peers (and GNU time). Never runs without the flag. */
