@@ -28,6 +28,8 @@ export interface ExistingOutputInput {
 export type ExistingOutput = { kind: 'none' } | { kind: 'done'; size: number; digest: Digest };
 
 export async function checkExistingOutput(input: ExistingOutputInput): Promise<ExistingOutput> {
+  // Killed between publishing's link() and its unlink of the .part: both names are one file.
+  if (await sameFile(input.output, input.part)) await rm(input.part);
   const size = await regularFileSize(input.output);
   if (size === undefined) {
     if (!input.force && (await exists(input.output))) throw targetExists(input.output);
@@ -44,6 +46,11 @@ export async function checkExistingOutput(input: ExistingOutputInput): Promise<E
     if (digest[input.checksum.algorithm] === input.checksum.hex) return { kind: 'done', size, digest };
   }
   throw targetExists(input.output);
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([lstat(a).catch(() => undefined), lstat(b).catch(() => undefined)]);
+  return x !== undefined && y !== undefined && x.isFile() && x.ino === y.ino && x.dev === y.dev;
 }
 
 function targetExists(output: string): DownloadError {

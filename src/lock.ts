@@ -2,7 +2,8 @@
  * One writer per output: `<output>.segdl.lock` is created exclusively and holds the owner's pid.
  * A lock whose pid is no longer alive (a killed process) is taken over.
  */
-import { link, open, readFile, rm } from 'node:fs/promises';
+import { link, open, readdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { DownloadError } from './errors.js';
 
 export interface OutputLock {
@@ -23,8 +24,20 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Private `<lock>.<pid>` files left by processes killed while taking the lock. */
+async function removeStalePrivateFiles(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) await rm(join(dirname(path), name), { force: true });
+  }
+}
+
 export async function acquireLock(output: string): Promise<OutputLock> {
   const path = lockPath(output);
+  await removeStalePrivateFiles(path);
   for (let attempt = 0; attempt < 3; attempt++) {
     // The pid goes into a private file first, then link() publishes it atomically:
     // nobody ever sees an empty lock, and link fails if anything (also a symlink) is there.

@@ -76,11 +76,19 @@ export async function loadManifest(path: string): Promise<ManifestLoad> {
   if (typeof body !== 'string' || checksum !== (await bodyChecksum(body))) {
     return { state: 'invalid', reason: 'checksum does not match its contents' };
   }
-  const data = JSON.parse(body) as ManifestData; // its checksum matched, so it is what we wrote
-  if (data.version !== MANIFEST_VERSION) return { state: 'invalid', reason: `unknown version ${String(data.version)}` };
-  if (!Number.isSafeInteger(data.size) || data.size < 0 || !Array.isArray(data.segments)) {
-    return { state: 'invalid', reason: 'bad size or segment list' };
+  // A matching checksum proves the body is what some writer signed, not that it is well-formed.
+  let data: ManifestData;
+  try {
+    data = JSON.parse(body) as ManifestData;
+  } catch {
+    return { state: 'invalid', reason: 'body is not valid JSON' };
   }
+  if (typeof data !== 'object' || data === null) return { state: 'invalid', reason: 'body is not an object' };
+  if (data.version !== MANIFEST_VERSION) return { state: 'invalid', reason: `unknown version ${String(data.version)}` };
+  if (!Number.isSafeInteger(data.size) || data.size < 0 || !Array.isArray(data.segments) || typeof data.url !== 'string') {
+    return { state: 'invalid', reason: 'bad url, size or segment list' };
+  }
+  if (data.segments.some((s) => !Array.isArray(s) || s.length < 3 || s.length > 4)) return { state: 'invalid', reason: 'bad segment entry' };
   const segments = data.segments.map(([start, end, done, hash]) => ({ start, end, done, hash }));
   if (segments.some((s) => s.hash !== undefined && !/^[0-9a-f]{16}$/.test(String(s.hash)))) return { state: 'invalid', reason: 'bad segment hash' };
   const problem = validateSegments(segments, data.size);

@@ -70,11 +70,11 @@ describe('the lock (case 43)', () => {
     expect(await listDir(out)).toEqual(['file.bin']);
   });
 
-  // ENGINE BUG (minor): acquireLock() writes the pid to `<lock>.<pid>`, link()s it to the lock,
+  // Regression (engine bug found by this test, fixed): acquireLock() writes the pid to `<lock>.<pid>`, link()s it to the lock,
   // then removes it. A process killed between the open and the rm leaves `<lock>.<its pid>` for
   // ever: later runs only ever remove their own `<lock>.<own pid>`. Expected: stale private lock
   // files of dead pids are removed when the lock is taken, so only file.bin remains.
-  it.fails('the private lock file of a process killed while taking the lock is cleaned up', async () => {
+  it('the private lock file of a process killed while taking the lock is cleaned up', async () => {
     const { args, output } = await serve();
     await writeFile(`${output}.segdl.lock.${await deadPid()}`, '');
     const run = await runCli(args, { cwd: out });
@@ -145,13 +145,13 @@ describe('killed around the final rename (case 41)', () => {
     expect(await listDir(out)).toEqual(['file.bin']);
   });
 
-  // ENGINE BUG: publish() is link(part, output) then rm(part), with no crash point between them.
+  // Regression (engine bug found by this test, fixed): publish() is link(part, output) then rm(part), with no crash point between them.
   // Killed in that window, the next run finds the output AND the .part (two names for the same
   // verified inode) plus the complete manifest; finishedEarlier() refuses whenever a .part
   // exists, so every rerun fails with ERR_TARGET_EXISTS (exit 1) until the user deletes a file
   // by hand. Expected: recognise its own finished download (same inode as the .part, or the
   // manifest's hashes match), drop the .part and the manifest, exit 0.
-  it.fails('killed between the link to the final name and the unlink of the .part: the next run finishes the job', async () => {
+  it('killed between the link to the final name and the unlink of the .part: the next run finishes the job', async () => {
     const { args, output, gets } = await serve();
     const killed = await runCli(args, { cwd: out, env: { SEGDL_TEST_CRASH_AT: 'verified' } });
     expect(killed.signal).toBe('SIGKILL');
@@ -164,12 +164,12 @@ describe('killed around the final rename (case 41)', () => {
     expect(await listDir(out)).toEqual(['file.bin']);
   });
 
-  // ENGINE BUG: same state, rerun with --force. The run resumes (all segments done) and publishes
+  // Regression (engine bug found by this test, fixed): same state, rerun with --force. The run resumes (all segments done) and publishes
   // with rename(part, output); both names are hard links to one inode, and rename() between two
   // links of the same file does nothing (POSIX), so file.bin.part is left behind next to the
   // finished file (and makes every later run without --force fail with ERR_TARGET_EXISTS).
   // Expected: exit 0 and only file.bin left.
-  it.fails('the same state rerun with --force leaves no .part behind', async () => {
+  it('the same state rerun with --force leaves no .part behind', async () => {
     const { args, output } = await serve();
     const killed = await runCli(args, { cwd: out, env: { SEGDL_TEST_CRASH_AT: 'verified' } });
     expect(killed.signal).toBe('SIGKILL');
