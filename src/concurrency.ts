@@ -1,5 +1,5 @@
 /**
- * How many connections one download may use right now. It starts small and doubles while every
+ * How many connections one download may use right now. It starts at 8 and doubles while every
  * connection it opened is streaming (so a host that limits connections sees few refusals). A
  * 429/503 brings it down to the connections that work; after a quiet second it probes one more,
  * so a transient refusal does not cost the rest of the download.
@@ -9,6 +9,13 @@
  * to a server that is already saturated, or a client that is CPU-bound, only add overhead).
  * Pure: the scheduler reports what happened, this answers with a limit.
  */
+/**
+ * Connections opened at first. Enough that one doubling reaches the usual maximum of 16 (each
+ * step costs a round trip), few enough that a host allowing 4 sees only a handful of refusals.
+ */
+const INITIAL = 8;
+/** Adaptive mode starts with few and lets measurements justify every step. */
+const ADAPTIVE_INITIAL = 2;
 /** Time without refusals before trying one more connection than the host last accepted. */
 const PROBE_AFTER_MS = 1000;
 /** Time for new connections to show what they add before the next step is judged. */
@@ -30,7 +37,7 @@ export class ConcurrencyControl {
     this.#max = max;
     this.#ceiling = max;
     this.#adaptive = options.adaptive ?? false;
-    this.#limit = Math.min(max, options.initial ?? 4);
+    this.#limit = Math.min(max, options.initial ?? (this.#adaptive ? ADAPTIVE_INITIAL : INITIAL));
   }
 
   get limit(): number {

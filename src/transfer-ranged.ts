@@ -3,6 +3,7 @@
  * and the disk, repair what failed, verify, publish. The manifest always matches the disk.
  */
 import { rm } from 'node:fs/promises';
+import { debuglog } from 'node:util';
 import { Checkpointer } from './checkpoint.js';
 import { DownloadError, isRetryable, toDownloadError } from './errors.js';
 import { fetchJob } from './fetch-job.js';
@@ -17,6 +18,8 @@ import type { Source, SourcePool } from './sources.js';
 import { crashPoint } from './test-hooks.js';
 import { ALIGNMENT, checkDigest, fetchContextFor, makeScheduler, syncData, type TransferContext, type TransferOutcome } from './transfer.js';
 import { PrefixHasher, xxhashApi, type Digest } from './verify.js';
+
+const debug = debuglog('segdl');
 
 /** Written bytes between two looks for a longer complete prefix to hash. */
 const HASH_STEP = 4 * 1024 * 1024;
@@ -112,6 +115,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       }
     };
     let peak = 0;
+    let verifyTailMs = 0;
     let pending: Job[] = jobs;
     let digest: Digest;
     for (let repairs = 0; ; repairs++) {
@@ -123,8 +127,11 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
         await checkpoint.flush();
       }
       peak = Math.max(peak, scheduler.peakConnections);
+      const lastByteAt = performance.now();
       const shifted = await checkSeams(file, jobs);
       digest = await hasher.finish(size); // reads the whole file back: the disk check rides along
+      verifyTailMs = performance.now() - lastByteAt;
+      debug('verified %d ms after the last byte', Math.round(verifyTailMs));
       const bad = [...new Set([...shifted, ...diskCheck.bad])];
       if (bad.length === 0) break;
       const what = shifted.length > 0 ? 'bytes at a segment seam disagree' : 'bytes on disk differ from the bytes received';
@@ -156,7 +163,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     await publish(ctx.part, ctx.output, o.force, o.durability === 'power');
     crashPoint('published');
     await store.remove();
-    return { size, resumedBytes, fetched, digest, connectionsUsed: peak };
+    return { size, resumedBytes, fetched, digest, connectionsUsed: peak, verifyTailMs };
   } catch (error) {
     const code = error instanceof DownloadError ? error.code : undefined;
     // Bytes that fail verification are never trusted again, nor are those of an older version

@@ -40,6 +40,8 @@ export interface TransferOutcome {
   fetched: number;
   digest: Digest;
   connectionsUsed: number;
+  /** Time from the last byte on disk to a verified file (the part of verification not overlapped). */
+  verifyTailMs?: number;
 }
 
 export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: number, url: URL, fetch: SchedulerParams['fetch']): Scheduler {

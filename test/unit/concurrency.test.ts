@@ -2,17 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { ConcurrencyControl } from '../../src/concurrency.js';
 
 describe('ConcurrencyControl', () => {
-  it('starts at 4 and doubles whenever every allowed connection streams, up to the maximum', () => {
-    const c = new ConcurrencyControl(16);
-    expect(c.limit).toBe(4);
-    expect(c.evaluate(3, 0, 0)).toBe(4);
-    expect(c.evaluate(4, 1, 0)).toBe(8);
-    expect(c.evaluate(8, 2, 0)).toBe(16);
-    expect(c.evaluate(16, 3, 0)).toBe(16);
+  it('starts at 8 and doubles whenever every allowed connection streams, up to the maximum', () => {
+    const c = new ConcurrencyControl(32);
+    expect(c.limit).toBe(8);
+    expect(c.evaluate(7, 0, 0)).toBe(8);
+    expect(c.evaluate(8, 1, 0)).toBe(16);
+    expect(c.evaluate(16, 2, 0)).toBe(32);
+    expect(c.evaluate(32, 3, 0)).toBe(32);
+    expect(new ConcurrencyControl(3).limit).toBe(3);
   });
 
   it('a refusal keeps the streaming connections; a quiet second later it probes one more', () => {
-    const c = new ConcurrencyControl(16);
+    const c = new ConcurrencyControl(16, { initial: 4 });
     c.evaluate(4, 0, 0);
     expect(c.onOverload(4, 100)).toBe(4);
     expect(c.onOverload(4, 110)).toBe(4); // more refusals from the same burst change nothing
@@ -30,13 +31,13 @@ describe('ConcurrencyControl', () => {
   });
 
   it('adaptive: grows only after a level has settled, and stops when a step does not raise the rate', () => {
-    const c = new ConcurrencyControl(16, { adaptive: true });
+    const c = new ConcurrencyControl(16, { adaptive: true, initial: 4 });
     expect(c.evaluate(4, 0, 100)).toBe(4); // not settled yet
     expect(c.evaluate(4, 250, 100)).toBe(8); // settled: try 8
     expect(c.evaluate(8, 300, 180)).toBe(8);
     expect(c.evaluate(8, 520, 190)).toBe(16); // 190 ≥ 100 × 1.15: it paid, try 16
     expect(c.evaluate(16, 800, 200)).toBe(16);
-    const flat = new ConcurrencyControl(16, { adaptive: true });
+    const flat = new ConcurrencyControl(16, { adaptive: true, initial: 4 });
     flat.evaluate(4, 0, 100);
     expect(flat.evaluate(4, 250, 100)).toBe(8);
     flat.evaluate(8, 300, 104);
