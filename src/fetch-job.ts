@@ -150,7 +150,6 @@ async function fetchRange(
         if (take === chunk.length) return true;
         chunk = chunk.subarray(take);
       }
-      job.chunkAverage = (job.chunkAverage ?? chunk.length) * 0.9 + chunk.length * 0.1;
       // `job.end` may have moved below the request's end since it was sent: never write past it.
       const stop = Math.min(job.end, requestEnd);
       const room = stop - job.start - job.received;

@@ -28,11 +28,7 @@ export interface Job extends Segment {
   seam?: Buffer | undefined;
   /** Where the request in flight for this job ends (exclusive), if one is. */
   requestEnd?: number | undefined;
-  /**
-   * Running average of the chunk sizes its connection delivers. Full-size chunks mean bytes are
-   * queued in the socket (the client is the bottleneck): cutting that response would waste them.
-   */
-  chunkAverage?: number | undefined;
+
   /** xxh64 of [start, start + done), fed as writes complete; recorded in the manifest. */
   hash?: SegmentHash | undefined;
 }
@@ -63,6 +59,8 @@ export interface SchedulerParams {
   now?(): number;
 }
 
+/** How soon an idle connection looks for work again when there was nothing worth stealing. */
+const STEAL_RETRY_MS = 100;
 /** Adaptive mode samples the aggregate rate this often. */
 const SAMPLE_MS = 100;
 /** Attempts younger than this have no meaningful speed yet. */
@@ -71,9 +69,12 @@ const WARMUP_MS = 300;
  * A job expected to finish sooner than this is left alone: a steal costs a request and cuts the
  * victim's connection (whatever the server already pushed into it is wasted).
  */
-const STEAL_HORIZON_MS = 500;
-/** Average chunks this large mean the socket holds a backlog (socket reads return up to 64 KiB). */
-const BACKLOG_CHUNK_BYTES = 32 * 1024;
+const STEAL_HORIZON_MS = 150;
+/**
+ * Event-loop utilisation above which this process, not the network, limits the download: the
+ * sockets then hold a backlog, and cutting a response short would throw it away.
+ */
+const CLIENT_BOUND_ELU = 0.8;
 /** A connection slower than this fraction of the typical one is a straggler: its response may be cut short. */
 const STRAGGLER_FRACTION = 0.5;
 
@@ -108,6 +109,8 @@ export class Scheduler {
   #startedAt: number | undefined;
   #receivedAtStart = 0;
   #rate = 0;
+  #retrySteal: NodeJS.Timeout | undefined;
+  #elu = { mark: performance.eventLoopUtilization(), busy: 0 };
   #lastSample: { at: number; bytes: number } | undefined;
 
   constructor(params: SchedulerParams) {
@@ -139,6 +142,7 @@ export class Scheduler {
       await finished;
     } finally {
       clearInterval(sampler);
+      clearTimeout(this.#retrySteal);
     }
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#p.signal.aborted) throw this.#p.signal.reason;
@@ -273,9 +277,18 @@ export class Scheduler {
     let free = this.#limit.concurrency - this.#limit.activeCount - this.#limit.pendingCount;
     while (free > 0) {
       const piece = this.#splitSlowest(thiefSpeed);
-      if (piece === undefined) return;
+      if (piece === undefined) break;
       this.#launch(piece);
       free--;
+    }
+    // Nothing worth taking yet (say, the others are still warming up): look again shortly,
+    // rather than leave a connection idle until the next job happens to finish.
+    if (free > 0 && this.#running > 0 && this.#retrySteal === undefined) {
+      this.#retrySteal = setTimeout(() => {
+        this.#retrySteal = undefined;
+        this.#stealForFreeSlots();
+      }, STEAL_RETRY_MS);
+      this.#retrySteal.unref();
     }
   }
 
@@ -314,6 +327,10 @@ export class Scheduler {
     return undefined;
   }
 
+  #clientBound(): boolean {
+    return measureElu(this.#elu) > CLIENT_BOUND_ELU;
+  }
+
   /**
    * Where to cut a victim. It keeps what it can fetch by the time the thief has fetched the rest,
    * and no more than it can fetch before the whole download would be done (the rest is shared by
@@ -328,15 +345,26 @@ export class Scheduler {
     const keepBytes = speed > 0 && thief > 0 ? Math.min((remaining * speed) / (speed + thief), speed * allDoneIn) : victim.active ? remaining / 2 : 0;
     const cut = splitPoint(from, victim.end, keepBytes / remaining, this.#p);
     if (cut === undefined) return undefined;
+    // A slow thief with a piece it must take whole could end after the victim alone would.
+    if (thief > 0 && ((victim.end - cut) / thief) >= finishIn) return undefined;
     const requestEnd = victim.requestEnd ?? victim.end;
     const straggler = !victim.active || speed < STRAGGLER_FRACTION * typical;
     // A response that will take long to finish is worth cutting too, unless its socket is backlogged.
     const slowToRequestEnd = speed <= 0 || ((requestEnd - from) / speed) * 1000 >= STEAL_HORIZON_MS;
-    const backlogged = victim.active && (victim.chunkAverage ?? 0) >= BACKLOG_CHUNK_BYTES;
-    if ((straggler || slowToRequestEnd) && !backlogged) return finishIn * 1000 >= STEAL_HORIZON_MS ? cut : undefined;
+    if ((straggler || slowToRequestEnd) && !this.#clientBound()) return finishIn * 1000 >= STEAL_HORIZON_MS ? cut : undefined;
     const safe = Math.max(cut, requestEnd);
     return victim.end - safe >= this.#p.minSplitSize ? safe : undefined;
   }
+}
+
+/** Whether the event loop has been busy most of the time lately (re-measured every 100 ms at most). */
+function measureElu(state: { mark: ReturnType<typeof performance.eventLoopUtilization>; busy: number }): number {
+  const delta = performance.eventLoopUtilization(state.mark);
+  if (delta.idle + delta.active >= 100) {
+    state.busy = delta.utilization;
+    state.mark = performance.eventLoopUtilization();
+  }
+  return state.busy;
 }
 
 function speedOf(job: Job, now: number): number {

@@ -19,6 +19,9 @@ export interface Source {
   active: number;
   /** Consecutive failed attempts. */
   failures: number;
+  /** Attempts in flight: their live rate counts until the first one finishes. */
+  inFlight: Set<{ bytes: () => number; started: number }>;
+  tried: boolean;
   dropped: boolean;
   refreshing: Promise<boolean> | undefined;
 }
@@ -49,12 +52,27 @@ export class SourcePool {
     return this.#sources.filter((s) => !s.dropped);
   }
 
-  /** The source for the next attempt. */
+  /** The source for the next attempt: untried first, then the best speed per connection, failing ones last. */
   pick(): Source {
     const candidates = this.usable;
     if (candidates.length === 0) throw new DownloadError('ERR_RETRIES_EXHAUSTED', 'every source of this download failed or was dropped');
-    const score = (s: Source) => (s.failures > 0 ? -s.failures : s.speed === 0 ? Number.POSITIVE_INFINITY : s.speed / (s.active + 1));
-    return candidates.reduce((best, s) => (score(s) > score(best) || (score(s) === score(best) && s.active < best.active) ? s : best));
+    const now = Date.now();
+    const score = (s: Source) => (s.failures > 0 ? -s.failures : !s.tried ? Number.POSITIVE_INFINITY : this.#speedOf(s, now) / (s.active + 1));
+    const best = candidates.reduce((a, b) => (score(b) > score(a) || (score(b) === score(a) && b.active < a.active) ? b : a));
+    best.tried = true;
+    return best;
+  }
+
+  /** Per-connection speed: finished attempts' average, or what the attempts in flight show. */
+  #speedOf(source: Source, now: number): number {
+    if (source.speed > 0) return source.speed;
+    let bytes = 0;
+    let seconds = 0;
+    for (const attempt of source.inFlight) {
+      bytes += attempt.bytes();
+      seconds += (now - attempt.started) / 1000;
+    }
+    return seconds > 0 ? bytes / seconds : 0;
   }
 
   succeeded(source: Source, bytes: number, ms: number): void {
@@ -68,7 +86,9 @@ export class SourcePool {
   failed(source: Source, error: DownloadError, retryable: boolean): DownloadError {
     source.failures++;
     if (source.primary || this.usable.length <= 1) return error;
-    if (!retryable || source.failures >= MIRROR_FAILURES) {
+    // A mirror that errs (not merely overloaded) is dropped at once: the others can do its work.
+    const broken = !retryable || (error.status !== undefined && error.status >= 500 && error.status !== 503);
+    if (broken || source.failures >= MIRROR_FAILURES) {
       this.drop(source, error.message);
       return new DownloadError('ERR_MIRROR_DROPPED', `mirror ${source.url.host} dropped: ${error.message}`, { url: source.url.href, cause: error });
     }
@@ -121,6 +141,8 @@ export function sourceOf(info: RemoteInfo, headers: Record<string, string>, prim
     speed: 0,
     active: 0,
     failures: 0,
+    inFlight: new Set(),
+    tried: false,
     dropped: false,
     refreshing: undefined,
   };

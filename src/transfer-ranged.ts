@@ -97,6 +97,8 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       const started = Date.now();
       (contributors.get(job) ?? contributors.set(job, new Set()).get(job)!).add(source);
       source.active++;
+      const attempt = { bytes: () => job.received - startBytes, started };
+      source.inFlight.add(attempt);
       try {
         try {
           await fetchJob(fetchCtx(), job, signal, streaming);
@@ -112,10 +114,12 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
         throw pool.failed(source, error, isRetryable(error));
       } finally {
         source.active--;
+        source.inFlight.delete(attempt);
       }
     };
     let peak = 0;
     let verifyTailMs = 0;
+    let lastByteAt = 0;
     let pending: Job[] = jobs;
     let digest: Digest;
     for (let repairs = 0; ; repairs++) {
@@ -127,7 +131,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
         await checkpoint.flush();
       }
       peak = Math.max(peak, scheduler.peakConnections);
-      const lastByteAt = performance.now();
+      lastByteAt = performance.now();
       const shifted = await checkSeams(file, jobs);
       digest = await hasher.finish(size); // reads the whole file back: the disk check rides along
       verifyTailMs = performance.now() - lastByteAt;
@@ -163,6 +167,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     await publish(ctx.part, ctx.output, o.force, o.durability === 'power');
     crashPoint('published');
     await store.remove();
+    debug('published %d ms after the last byte', Math.round(performance.now() - lastByteAt));
     return { size, resumedBytes, fetched, digest, connectionsUsed: peak, verifyTailMs };
   } catch (error) {
     const code = error instanceof DownloadError ? error.code : undefined;
