@@ -135,7 +135,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       });
       if (existing.kind === 'done') {
         this.#warn('ERR_TARGET_EXISTS', `${output} is already complete and verified: nothing to download`);
-        return this.#finish(output, startedAt, { size: existing.size, resumedBytes: existing.size, fetched: 0, digest: existing.digest, connectionsUsed: 0 });
+        return this.#finish(output, startedAt, { size: existing.size, resumedBytes: existing.size, fetched: 0, digest: existing.digest, connectionsUsed: 0, verifyMs: 0 });
       }
       const ctx = this.#context(dispatcher, signal, output);
       if (remote.size !== undefined && remote.acceptsRanges) {
@@ -236,6 +236,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       digest: outcome.digest,
       elapsedMs: Date.now() - startedAt,
       connectionsUsed: outcome.connectionsUsed,
+      verifyMs: Math.round(outcome.verifyMs),
     };
     this.#progress({
       transferredBytes: outcome.size,

@@ -37,6 +37,8 @@ export interface DownloadResult {
   digest: { xxh64: string } & Partial<Record<'sha256' | 'sha512' | 'sha1' | 'md5', string>>;
   elapsedMs: number;
   connectionsUsed: number;
+  /** Time from the last byte on disk to a verified file: the part of verification the download could not hide. */
+  verifyMs: number;
 }
 
 export interface StartInfo {

@@ -118,7 +118,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       }
     };
     let peak = 0;
-    let verifyTailMs = 0;
+    let verifyMs = 0;
     let lastByteAt = 0;
     let pending: Job[] = jobs;
     let digest: Digest;
@@ -134,8 +134,8 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       lastByteAt = performance.now();
       const shifted = await checkSeams(file, jobs);
       digest = await hasher.finish(size); // reads the whole file back: the disk check rides along
-      verifyTailMs = performance.now() - lastByteAt;
-      debug('verified %d ms after the last byte', Math.round(verifyTailMs));
+      verifyMs = performance.now() - lastByteAt;
+      debug('verified %d ms after the last byte', Math.round(verifyMs));
       const bad = [...new Set([...shifted, ...diskCheck.bad])];
       if (bad.length === 0) break;
       const what = shifted.length > 0 ? 'bytes at a segment seam disagree' : 'bytes on disk differ from the bytes received';
@@ -168,7 +168,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     crashPoint('published');
     await store.remove();
     debug('published %d ms after the last byte', Math.round(performance.now() - lastByteAt));
-    return { size, resumedBytes, fetched, digest, connectionsUsed: peak, verifyTailMs };
+    return { size, resumedBytes, fetched, digest, connectionsUsed: peak, verifyMs };
   } catch (error) {
     const code = error instanceof DownloadError ? error.code : undefined;
     // Bytes that fail verification are never trusted again, nor are those of an older version

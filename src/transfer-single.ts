@@ -32,15 +32,17 @@ export async function transferSingle(ctx: TransferContext, source: Source, size:
       await fetchWhole(fetchCtx, j, signal);
     });
     await scheduler.run();
+    const lastByteAt = performance.now();
     const final = job.done;
     await file.truncate(final);
     const digest = await hasher.finish(final);
+    const verifyMs = performance.now() - lastByteAt;
     checkDigest(ctx, digest, source.url.href);
     if (o.durability === 'power') await file.sync();
     await file.close();
     closed = true;
     await publish(ctx.part, ctx.output, o.force, o.durability === 'power');
-    return { size: final, resumedBytes: 0, fetched, digest, connectionsUsed: 1 };
+    return { size: final, resumedBytes: 0, fetched, digest, connectionsUsed: 1, verifyMs };
   } catch (error) {
     if (error instanceof DownloadError && error.code === 'ERR_CHECKSUM_MISMATCH') await rm(ctx.part, { force: true });
     throw error;

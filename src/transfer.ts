@@ -41,7 +41,7 @@ export interface TransferOutcome {
   digest: Digest;
   connectionsUsed: number;
   /** Time from the last byte on disk to a verified file (the part of verification not overlapped). */
-  verifyTailMs?: number;
+  verifyMs: number;
 }
 
 export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: number, url: URL, fetch: SchedulerParams['fetch']): Scheduler {

@@ -81,6 +81,6 @@ export function resultLine(result: DownloadResult): string {
   return (
     `segdl: saved ${result.path} (${formatBytes(result.size)}) in ${seconds.toFixed(2)} s, ${formatBytes(speed)}/s, ` +
     `${result.connectionsUsed} connections, fetched ${formatBytes(result.bytesFetched)}` +
-    `${result.resumed ? `, resumed ${formatBytes(result.size - result.bytesFetched)}` : ''}, xxh64 ${result.digest.xxh64}`
+    `${result.resumed ? `, resumed ${formatBytes(result.size - result.bytesFetched)}` : ''}, verified ${result.verifyMs} ms after the last byte, xxh64 ${result.digest.xxh64}`
   );
 }

@@ -29,7 +29,7 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
       expect(e['transferredBytes']).toBe((e['resumedBytes'] as number) + (e['fetchedBytes'] as number));
     }
     if (e['event'] === 'result') {
-      expect(Object.keys(e).sort()).toEqual(['bytesFetched', 'connectionsUsed', 'digest', 'elapsedMs', 'event', 'path', 'resumed', 'size']);
+      expect(Object.keys(e).sort()).toEqual(['bytesFetched', 'connectionsUsed', 'digest', 'elapsedMs', 'event', 'path', 'resumed', 'size', 'verifyMs']);
       expect((e['digest'] as Record<string, string>)['xxh64']).toMatch(/^[0-9a-f]{16}$/);
     }
   }
