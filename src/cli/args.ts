@@ -22,6 +22,9 @@ Download options:
       --stall-timeout MS   restart a connection slower than --min-speed over MS (default 10000)
       --min-speed RATE     least bytes/s a connection must average (default 1K)
       --max-speed RATE     cap the whole download at RATE bytes/s, e.g. 5M
+      --mirror URL         another URL of the same file (repeatable)
+      --adaptive           add connections only while they raise throughput
+      --block-private      refuse loopback/private/link-local addresses (after DNS)
       --ca FILE            trust this PEM certificate (self-signed or private CA)
       --fail-if-changed    fail with ERR_REMOTE_CHANGED instead of starting over
       --min-split SIZE     smallest piece to split off (default 256K)
@@ -37,10 +40,16 @@ Download options:
 Exit codes: 0 done and verified, 1 failed, 2 usage error, 3 checksum mismatch,
             130 interrupted (SIGINT), 143 terminated (SIGTERM); the next run resumes.
 
+Sizes and rates take K, M, G, T suffixes (binary: 1.5G = 1.5 × 2^30).
+
 Examples:
-  segdl https://example.com/big.iso
-  segdl -c 16 -o disk.img --checksum sha256:<hex> https://example.com/disk.img
-  segdl serve ./files --rate 8M          # a local server, 8 MiB/s per connection
+  segdl https://example.com/big.iso                          # 8 connections, name from the server
+  segdl -c 16 -o disk.img --checksum sha256:<hex> URL        # verified before it gets its name
+  segdl URL                                                  # again after Ctrl-C, kill -9, a crash: resumes
+  segdl -H "Authorization: Bearer $TOKEN" --max-speed 20M URL
+  segdl --mirror https://mirror2.example/big.iso URL         # mix two servers, drop a bad one
+  segdl --json URL | jq -c 'select(.event == "result")'      # machine-readable events
+  segdl serve ./files --rate 8M --slow-every 4 --slow-rate 1M   # a local test server with stragglers
 `;
 
 export interface DownloadCommand {
@@ -97,6 +106,9 @@ export function parseCommand(argv: string[]): Command {
         'stall-timeout': { type: 'string' },
         'min-speed': { type: 'string' },
         'max-speed': { type: 'string' },
+        mirror: { type: 'string', multiple: true },
+        adaptive: { type: 'boolean' },
+        'block-private': { type: 'boolean' },
         ca: { type: 'string' },
         'fail-if-changed': { type: 'boolean' },
         'min-split': { type: 'string' },
@@ -131,6 +143,9 @@ export function parseCommand(argv: string[]): Command {
   if (minSpeed !== undefined) options.minSpeed = minSpeed;
   const maxSpeed = sizeOption('max-speed', values['max-speed']);
   if (maxSpeed !== undefined) options.maxSpeed = maxSpeed;
+  if (values.mirror !== undefined) options.mirrors = values.mirror;
+  if (values.adaptive) options.adaptiveConnections = true;
+  if (values['block-private']) options.blockPrivateAddresses = true;
   if (values.ca !== undefined) options.ca = readCa(values.ca);
   if (values['fail-if-changed']) options.ifRemoteChanged = 'fail';
   const minSplit = sizeOption('min-split', values['min-split']);
