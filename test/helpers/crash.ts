@@ -12,17 +12,8 @@ import { Download, type DownloadOptions, type DownloadResult } from '../../src/i
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
-/** mulberry32: a tiny deterministic PRNG, so a failing kill sequence can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The kill sequence's PRNG: a failing sequence can be replayed from its seed. */
+export { mulberry32 as prng } from './prng.js';
 
 /** The manifest body as segdl writes it (version 1); kept loose so tests can break it. */
 export interface ManifestBody {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../helpers/prng.js';
 import {
   missingRanges,
   planRanges,
@@ -14,17 +15,6 @@ import {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same sequence on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An integer in [lo, hi] (inclusive), safe for hi up to 2^53. */
 function intIn(random: () => number, lo: number, hi: number): number {
