@@ -1,20 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useScratch } from '../helpers/scratch.js';
 
-let out: string;
-let server: TestServer | undefined;
-beforeEach(async () => {
-  out = await mkdtemp(join(tmpdir(), 'segdl-json-'));
-});
-afterEach(async () => {
-  await server?.cleanup();
-  server = undefined;
-  await rm(out, { recursive: true, force: true });
-});
+const scratch = useScratch('segdl-json-');
 
 const MiB = 1024 * 1024;
 const EVENTS = new Set(['start', 'progress', 'segment', 'retry', 'warning', 'resume', 'restart', 'done', 'result', 'error']);
@@ -38,8 +26,8 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
 
 describe('--json output', () => {
   it('a normal download: start, progress, segment events, then the result object', async () => {
-    server = await startServer(4 * MiB, { rateBytesPerSec: 8 * MiB });
-    const run = await runCli([server.server.url, '-o', 'f.bin', '-c', '4', '--json'], { cwd: out });
+    const server = await scratch.server(4 * MiB, { rateBytesPerSec: 8 * MiB });
+    const run = await runCli([server.server.url, '-o', 'f.bin', '-c', '4', '--json'], { cwd: scratch.dir });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     const events = parseEvents(run.stdout);
@@ -49,13 +37,13 @@ describe('--json output', () => {
   });
 
   it('a resumed download: a resume event and resumed: true', async () => {
-    server = await startServer(16 * MiB, { rateBytesPerSec: 2 * MiB });
+    const server = await scratch.server(16 * MiB, { rateBytesPerSec: 2 * MiB });
     const args = [server.server.url, '-o', 'f.bin', '-c', '4', '--json'];
-    const first = startCli(args, { cwd: out });
+    const first = startCli(args, { cwd: scratch.dir });
     await first.waitForEvent((e) => e['event'] === 'progress' && (e['transferredBytes'] as number) >= 4 * MiB);
     first.child.kill('SIGINT');
     expect((await first.exited).code).toBe(130);
-    const second = await runCli(args, { cwd: out });
+    const second = await runCli(args, { cwd: scratch.dir });
     const events = parseEvents(second.stdout);
     const resume = events.find((e) => e['event'] === 'resume');
     expect(resume).toMatchObject({ totalBytes: 16 * MiB });
@@ -64,8 +52,8 @@ describe('--json output', () => {
   });
 
   it('a failed download: an error object with a stable code, exit 1', async () => {
-    server = await startServer(1024);
-    const run = await runCli([server.server.urlFor('nope.bin'), '-o', 'f.bin', '--json'], { cwd: out });
+    const server = await scratch.server(1024);
+    const run = await runCli([server.server.urlFor('nope.bin'), '-o', 'f.bin', '--json'], { cwd: scratch.dir });
     expect(run.code).toBe(1);
     const events = parseEvents(run.stdout);
     expect(events.at(-1)).toEqual({ event: 'error', code: 'ERR_HTTP_STATUS', message: 'server answered 404' });

@@ -1,31 +1,21 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
 import { Download, DownloadError, download } from '../../src/index.js';
 import { SEAM_BYTES } from '../../src/fetch-job.js';
 import { loadManifest, manifestPath } from '../../src/manifest.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useScratch } from '../helpers/scratch.js';
 
-let out: string;
-let server: TestServer | undefined;
-beforeEach(async () => {
-  out = await mkdtemp(join(tmpdir(), 'segdl-out-'));
-});
-afterEach(async () => {
-  await server?.cleanup();
-  server = undefined;
-  await rm(out, { recursive: true, force: true });
-});
+const scratch = useScratch('segdl-out-');
 
 const MiB = 1024 * 1024;
 
 describe('abort and resume through the API', () => {
   it('aborts half way, keeps state, and the next run fetches only what is missing', async () => {
     const size = 16 * MiB;
-    server = await startServer(size, { rateBytesPerSec: 4 * MiB });
-    const output = join(out, 'file.bin');
+    const server = await scratch.server(size, { rateBytesPerSec: 4 * MiB });
+    const output = join(scratch.dir, 'file.bin');
     const controller = new AbortController();
     let sawPartWithoutFinal = false;
     const first = new Download(server.server.url, {
@@ -46,7 +36,7 @@ describe('abort and resume through the API', () => {
     });
     await expect(first.start()).rejects.toThrow('stop here');
     expect(sawPartWithoutFinal).toBe(true);
-    expect((await readdir(out)).sort()).toEqual(['file.bin.part', 'file.bin.segdl.json']);
+    expect((await readdir(scratch.dir)).sort()).toEqual(['file.bin.part', 'file.bin.segdl.json']);
     const sentBefore = server.server.stats.bytesSent;
     expect(sentBefore).toBeLessThan(size);
 
@@ -61,13 +51,13 @@ describe('abort and resume through the API', () => {
     expect(result.bytesFetched).toBe(size - resumes[0]!);
     // Everything the server sent over both runs: the file once, plus what was in flight at the abort.
     expect(server.server.stats.bytesSent).toBeLessThanOrEqual(size + 4 * 2 * MiB);
-    expect(await readdir(out)).toEqual(['file.bin']);
+    expect(await readdir(scratch.dir)).toEqual(['file.bin']);
   });
 
   it('resumes with a different connection count without gaps or overlaps (catalogue case 40)', async () => {
     const size = 8 * MiB + 12345;
-    server = await startServer(size, { rateBytesPerSec: 4 * MiB });
-    const output = join(out, 'file.bin');
+    const server = await scratch.server(size, { rateBytesPerSec: 4 * MiB });
+    const output = join(scratch.dir, 'file.bin');
     const controller = new AbortController();
     await expect(
       download(server.server.url, {
@@ -100,8 +90,8 @@ describe('abort and resume through the API', () => {
   });
 
   it('abort() rejects with ERR_ABORTED by default', async () => {
-    server = await startServer(8 * MiB, { rateBytesPerSec: 1 * MiB });
-    const dl = new Download(server.server.url, { output: join(out, 'x'), connections: 2, progressIntervalMs: 10 });
+    const server = await scratch.server(8 * MiB, { rateBytesPerSec: 1 * MiB });
+    const dl = new Download(server.server.url, { output: join(scratch.dir, 'x'), connections: 2, progressIntervalMs: 10 });
     dl.once('progress', () => dl.abort());
     const error = await dl.start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DownloadError);

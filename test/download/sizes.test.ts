@@ -1,21 +1,11 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
 import { download } from '../../src/index.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useScratch } from '../helpers/scratch.js';
 
-let out: string;
-let server: TestServer | undefined;
-beforeEach(async () => {
-  out = await mkdtemp(join(tmpdir(), 'segdl-out-'));
-});
-afterEach(async () => {
-  await server?.cleanup();
-  server = undefined;
-  await rm(out, { recursive: true, force: true });
-});
+const scratch = useScratch('segdl-out-');
 
 const MiB = 1024 * 1024;
 const cases: Array<[number, number]> = [];
@@ -23,15 +13,15 @@ for (const size of [0, 1, 1_000_003, 64 * MiB]) for (const connections of [1, 4,
 
 describe('normal downloads (catalogue case 1)', () => {
   it.each(cases)('size %i with %i connections gives the exact file', async (size, connections) => {
-    server = await startServer(size);
-    const output = join(out, 'file.bin');
+    const server = await scratch.server(size);
+    const output = join(scratch.dir, 'file.bin');
     const result = await download(server.server.url, { output, connections, checksum: `sha256:${server.sha256}` });
     expect(await sha256File(output)).toBe(server.sha256);
     expect(result).toMatchObject({ path: output, size, resumed: false, bytesFetched: size });
     expect(result.digest.sha256).toBe(server.sha256);
     expect(result.connectionsUsed).toBeLessThanOrEqual(connections);
     // Only the final file is left: no .part, manifest or lock.
-    expect(await readdir(out)).toEqual(['file.bin']);
+    expect(await readdir(scratch.dir)).toEqual(['file.bin']);
     const gets = server.server.requests.filter((r) => r.method === 'GET');
     for (const request of gets) {
       expect(request.headers['range']).toMatch(/^bytes=\d+-\d+$/);
@@ -47,8 +37,8 @@ describe('normal downloads (catalogue case 1)', () => {
   });
 
   it('uses several connections at once for a large file', async () => {
-    server = await startServer(16 * MiB, { rateBytesPerSec: 8 * MiB });
-    const result = await download(server.server.url, { output: join(out, 'f'), connections: 4 });
+    const server = await scratch.server(16 * MiB, { rateBytesPerSec: 8 * MiB });
+    const result = await download(server.server.url, { output: join(scratch.dir, 'f'), connections: 4 });
     expect(result.connectionsUsed).toBe(4);
     expect(server.server.stats.maxConcurrentConnections).toBeGreaterThanOrEqual(4);
     expect(server.server.stats.bytesSent).toBeLessThanOrEqual(16 * MiB * 1.01);

@@ -1,22 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
 import { Download, download } from '../../src/index.js';
 import { RateLimiter } from '../../src/rate-limit.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useScratch } from '../helpers/scratch.js';
 
-let out: string;
-let server: TestServer | undefined;
-beforeEach(async () => {
-  out = await mkdtemp(join(tmpdir(), 'segdl-rate-'));
-});
-afterEach(async () => {
-  await server?.cleanup();
-  server = undefined;
-  await rm(out, { recursive: true, force: true });
-});
+const scratch = useScratch('segdl-rate-');
 
 const MiB = 1024 * 1024;
 
@@ -37,19 +26,19 @@ describe('token bucket', () => {
 
 describe('maxSpeed (bandwidth limit shared by all connections)', () => {
   it('a download capped at 4 MiB/s over 4 connections takes at least size / cap, and is exact', async () => {
-    server = await startServer(6 * MiB);
+    const server = await scratch.server(6 * MiB);
     const started = performance.now();
-    const result = await download(server.server.url, { output: join(out, 'f'), connections: 4, maxSpeed: 4 * MiB });
+    const result = await download(server.server.url, { output: join(scratch.dir, 'f'), connections: 4, maxSpeed: 4 * MiB });
     const seconds = (performance.now() - started) / 1000;
     // One burst (a tenth of a second's worth) may pass before the cap bites: never faster than that allows.
     expect(seconds).toBeGreaterThanOrEqual((6 * MiB - 0.4 * MiB) / (4 * MiB));
     expect(result.connectionsUsed).toBeGreaterThanOrEqual(2);
-    expect(await sha256File(join(out, 'f'))).toBe(server.sha256);
+    expect(await sha256File(join(scratch.dir, 'f'))).toBe(server.sha256);
   });
 
   it('the cap can be lifted while the download runs', async () => {
-    server = await startServer(8 * MiB);
-    const dl = new Download(server.server.url, { output: join(out, 'f'), connections: 2, maxSpeed: 256 * 1024, progressIntervalMs: 20 });
+    const server = await scratch.server(8 * MiB);
+    const dl = new Download(server.server.url, { output: join(scratch.dir, 'f'), connections: 2, maxSpeed: 256 * 1024, progressIntervalMs: 20 });
     let lifted = false;
     dl.on('progress', (p) => {
       if (!lifted && p.transferredBytes > 0) {
@@ -63,6 +52,6 @@ describe('maxSpeed (bandwidth limit shared by all connections)', () => {
     expect(lifted).toBe(true);
     expect(dl.maxSpeed).toBe(Number.POSITIVE_INFINITY);
     expect(performance.now() - started).toBeLessThan(30_000);
-    expect(await sha256File(join(out, 'f'))).toBe(server.sha256);
+    expect(await sha256File(join(scratch.dir, 'f'))).toBe(server.sha256);
   });
 });

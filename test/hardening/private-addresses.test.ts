@@ -1,21 +1,11 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPrivateAddress } from '../../src/address-guard.js';
 import { DownloadError, download } from '../../src/index.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useScratch } from '../helpers/scratch.js';
 
-let out: string;
-let server: TestServer | undefined;
-beforeEach(async () => {
-  out = await mkdtemp(join(tmpdir(), 'segdl-priv-'));
-});
-afterEach(async () => {
-  await server?.cleanup();
-  server = undefined;
-  await rm(out, { recursive: true, force: true });
-});
+const scratch = useScratch('segdl-priv-');
 
 describe('blocking private addresses (catalogue case 48)', () => {
   it.each([
@@ -37,18 +27,18 @@ describe('blocking private addresses (catalogue case 48)', () => {
   });
 
   it.each(['127.0.0.1', 'localhost', '0x7f.1', '2130706433', '127.1'])('http://%s is refused at connect time when blocking is on', async (host) => {
-    server = await startServer(64 * 1024);
+    const server = await scratch.server(64 * 1024);
     const url = server.server.url.replace('127.0.0.1', host);
-    const error = await download(url, { output: join(out, 'f'), blockPrivateAddresses: true, retry: { attempts: 0 } }).catch((e: unknown) => e);
+    const error = await download(url, { output: join(scratch.dir, 'f'), blockPrivateAddresses: true, retry: { attempts: 0 } }).catch((e: unknown) => e);
     expect((error as DownloadError).code).toBe('ERR_BLOCKED_ADDRESS');
     expect((error as DownloadError).message).toMatch(/^refused to connect to .+ at private address (127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
     expect(server.server.requests).toHaveLength(0);
-    expect(await readdir(out)).toEqual([]);
+    expect(await readdir(scratch.dir)).toEqual([]);
   });
 
   it('without the option the same loopback download works', async () => {
-    server = await startServer(64 * 1024);
-    const result = await download(server.server.url, { output: join(out, 'f') });
+    const server = await scratch.server(64 * 1024);
+    const result = await download(server.server.url, { output: join(scratch.dir, 'f') });
     expect(result.size).toBe(64 * 1024);
   });
 });
