@@ -5,7 +5,7 @@
  */
 import { Mutex } from 'async-mutex';
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { validateSegments, type Segment } from './plan.js';
 import { crashPoint } from './test-hooks.js';
@@ -126,7 +126,9 @@ export class ManifestStore {
       const temp = `${this.#path}.tmp`;
       // 'w' with O_NOFOLLOW semantics would be ideal; mode 0600 keeps URLs private to the user.
       // Never through a symlink planted at the temp name (catalogue case 54): remove, then create exclusively.
-      await rm(temp, { force: true });
+      await unlink(temp).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
       const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
         await file.writeFile(text);
