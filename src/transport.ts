@@ -32,7 +32,8 @@ export interface RequestSpec {
 
 /** Controls for a request in flight. */
 export interface RequestHandle {
-  done: Promise<{ url: URL; complete: boolean }>;
+  /** Settles when the response ended (or was cut short because the sink had all it wanted). */
+  done: Promise<{ url: URL }>;
   pause(): void;
   resume(): void;
   abort(reason: Error): void;
@@ -74,7 +75,7 @@ export function sendRequest(dispatcher: Dispatcher, spec: RequestSpec, sink: Res
         if (aborted) c.abort(aborted);
         else if (wantPause) c.pause();
       });
-      if (outcome.redirect === undefined) return { url, complete: outcome.complete };
+      if (outcome.redirect === undefined) return { url };
       if (hop >= MAX_REDIRECTS) throw new DownloadError('ERR_PROTOCOL', `too many redirects (more than ${MAX_REDIRECTS})`, { url: spec.url.href });
       const next = resolveRedirect(url, outcome.redirect);
       if (url.origin !== next.origin) headers = withoutCredentials(headers);
@@ -112,7 +113,6 @@ export function withoutCredentials(headers: Record<string, string>): Record<stri
 
 interface Outcome {
   redirect: string | string[] | undefined;
-  complete: boolean;
 }
 
 function dispatchOnce(
@@ -125,13 +125,12 @@ function dispatchOnce(
     let redirect: string | string[] | undefined;
     let headReceived = false;
     let settled = false;
-    let satisfied = false;
     const url = spec.url;
     const settle = (error: unknown) => {
       if (settled) return;
       settled = true;
       spec.signal.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve({ redirect, complete: !satisfied });
+      if (error === undefined) resolve({ redirect });
       else reject(error);
     };
     let controllerRef: Dispatcher.DispatchController | undefined;
@@ -171,7 +170,6 @@ function dispatchOnce(
           if (settled || redirect !== undefined) return;
           try {
             if (!sink.data(chunk)) {
-              satisfied = true;
               settle(undefined);
               controller.abort(new SinkSatisfied('segment complete'));
             }
