@@ -75,6 +75,8 @@ const STEAL_HORIZON_MS = 150;
  * sockets then hold a backlog, and cutting a response short would throw it away.
  */
 const CLIENT_BOUND_ELU = 0.8;
+/** A non-straggler's response is cut short only if it would still run this long. */
+const LONG_RESPONSE_MS = 750;
 /** A connection slower than this fraction of the typical one is a straggler: its response may be cut short. */
 const STRAGGLER_FRACTION = 0.5;
 
@@ -348,9 +350,14 @@ export class Scheduler {
     // A slow thief with a piece it must take whole could end after the victim alone would.
     if (thief > 0 && ((victim.end - cut) / thief) >= finishIn) return undefined;
     const requestEnd = victim.requestEnd ?? victim.end;
+    // Waiting for its first bytes (server latency) is not being slow: such a victim is only
+    // cut where its request ends, so nothing the server is about to send is thrown away.
+    const silent = victim.active && victim.received === victim.attemptStartBytes;
+    if (silent) return victim.end - Math.max(cut, requestEnd) >= this.#p.minSplitSize ? Math.max(cut, requestEnd) : undefined;
     const straggler = !victim.active || speed < STRAGGLER_FRACTION * typical;
-    // A response that will take long to finish is worth cutting too, unless its socket is backlogged.
-    const slowToRequestEnd = speed <= 0 || ((requestEnd - from) / speed) * 1000 >= STEAL_HORIZON_MS;
+    // A response that will still take long is worth cutting too: what the server pushed ahead is
+    // then small next to what the cut saves.
+    const slowToRequestEnd = speed <= 0 || ((requestEnd - from) / speed) * 1000 >= LONG_RESPONSE_MS;
     if ((straggler || slowToRequestEnd) && !this.#clientBound()) return finishIn * 1000 >= STEAL_HORIZON_MS ? cut : undefined;
     const safe = Math.max(cut, requestEnd);
     return victim.end - safe >= this.#p.minSplitSize ? safe : undefined;
