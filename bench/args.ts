@@ -2,7 +2,9 @@
 import { resolve } from 'node:path';
 import type { ToolName } from './tools.js';
 
+/** The default tools. segdl-power (H only) joins them when H is selected, or by name in --tools. */
 export const ALL_TOOLS: ToolName[] = ['segdl', 'aria2c', 'axel', 'curl', 'ipull'];
+export const KNOWN_TOOLS: ToolName[] = [...ALL_TOOLS, 'segdl-power'];
 
 export interface BenchArgs {
   quick: boolean;
@@ -21,7 +23,8 @@ export const USAGE = `Usage: npm run bench -- [options]      (after npm run buil
   --quick           small sizes, 1 run per cell (under a minute)
   --runs N          runs per cell, median reported (default 3; cells whose ideal exceeds 15 s run once)
   --only A,B4,...   scenarios by id or letter (B = B1,B4,B8,B16)
-  --tools a,b,...   subset of ${ALL_TOOLS.join(',')}
+  --tools a,b,...   subset of ${KNOWN_TOOLS.join(',')} (segdl-power runs in H only;
+                    by default it joins when H is selected)
   --install         apt-get install missing peers (aria2 axel curl time) first
   --out DIR         results directory (default bench/results; with --quick bench/work/quick-results)
   --work DIR        scratch directory for data and downloads (default bench/work)
@@ -34,12 +37,13 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
     quick: false,
     runs: 3,
     only: undefined,
-    tools: ALL_TOOLS,
+    tools: [...ALL_TOOLS],
     install: false,
     out: '',
     work: resolve(root, 'bench/work'),
     help: false,
   };
+  let toolsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -62,9 +66,10 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
         break;
       case '--tools': {
         const tools = value().split(',').map((s) => s.trim());
-        const bad = tools.find((t) => !(ALL_TOOLS as string[]).includes(t));
-        if (bad !== undefined) throw new UsageError(`Unknown tool \`${bad}\`; expected some of ${ALL_TOOLS.join(', ')}`);
+        const bad = tools.find((t) => !(KNOWN_TOOLS as string[]).includes(t));
+        if (bad !== undefined) throw new UsageError(`Unknown tool \`${bad}\`; expected some of ${KNOWN_TOOLS.join(', ')}`);
         args.tools = tools as ToolName[];
+        toolsGiven = true;
         break;
       }
       case '--install':
@@ -84,6 +89,7 @@ export function parseArgs(argv: string[], root: string): BenchArgs {
         throw new UsageError(`Unknown option \`${flag}\``);
     }
   }
+  if (!toolsGiven && selects(args.only, 'H')) args.tools.push('segdl-power');
   // Quick numbers are for development: they must not overwrite the committed full results.
   args.out ||= resolve(root, args.quick ? 'bench/work/quick-results' : 'bench/results');
   return args;

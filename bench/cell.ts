@@ -10,7 +10,7 @@ import type { RangeServer } from '../src/serve/index.js';
 import type { DataFile } from './data.js';
 import { measure, verifyOutput, type Measured } from './measure.js';
 import { MB, type Scenario } from './scenarios.js';
-import type { Tool, ToolJob } from './tools.js';
+import { verifyMsOf, type Tool, type ToolJob } from './tools.js';
 
 export type RunRecord =
   | {
@@ -27,6 +27,8 @@ export type RunRecord =
       requests: number;
       /** E: bytes the server had sent when the tool was killed. */
       killedAtBytes?: number;
+      /** segdl's `verifyMs` from its `--json` result (E: the resumed run's): last byte on disk to a verified file. */
+      verifyMs?: number;
     }
   | { ok: false; error: string };
 
@@ -80,6 +82,7 @@ export async function runOnce(server: RangeServer, workDir: string, scenario: Sc
     if (last.exitCode !== 0) return { ok: false, error: describeExit(last) };
     const wrong = await verifyOutput(output, data.size, data.sha256);
     if (wrong !== undefined) return { ok: false, error: wrong };
+    const verifyMs = command.captureLastLine ? verifyMsOf(last.lastLine) : undefined;
     return {
       ok: true,
       wallS: sum(halves.map((h) => h.wallS)),
@@ -90,6 +93,7 @@ export async function runOnce(server: RangeServer, workDir: string, scenario: Sc
       connections: after.connections - before.connections,
       requests: after.requests - before.requests,
       ...(killedAtBytes !== undefined ? { killedAtBytes } : {}),
+      ...(verifyMs !== undefined ? { verifyMs } : {}),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

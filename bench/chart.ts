@@ -7,7 +7,7 @@ import type { Cell } from './summary.js';
 import type { Timeline, TimelineSegment } from './timeline.js';
 import type { ToolName } from './tools.js';
 
-const TOOL_COLORS: Record<ToolName, string> = { segdl: '#1f77b4', aria2c: '#ff7f0e', axel: '#2ca02c', curl: '#9467bd', ipull: '#8c564b' };
+const TOOL_COLORS: Record<ToolName, string> = { segdl: '#1f77b4', 'segdl-power': '#17becf', aria2c: '#ff7f0e', axel: '#2ca02c', curl: '#9467bd', ipull: '#8c564b' };
 const FONT = 'font-family="system-ui, sans-serif"';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -79,7 +79,7 @@ export function throughputSvg(scenarios: Scenario[], cells: Cell[], subtitle: st
   for (const tool of Object.keys(TOOL_COLORS) as ToolName[]) {
     if (!cells.some((c) => c.tool === tool && c.status !== 'skipped')) continue;
     body.push(`<rect x="${lx}" y="${legendY - 10}" width="12" height="12" fill="${TOOL_COLORS[tool]}"/><text x="${lx + 16}" y="${legendY}">${tool}</text>`);
-    lx += 70;
+    lx += Math.max(70, tool.length * 7 + 24);
   }
   body.push(`<line x1="${lx}" x2="${lx + 24}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="#000" stroke-dasharray="4 3"/><text x="${lx + 30}" y="${legendY}">ideal (segdl's connections × cap)</text>`);
   body.push(`<text x="${left}" y="${legendY + 22}" fill="#555">✕ = failed cell (wrong file, error or timeout): no number. E (resume) and F (memory) are in the table.</text>`);

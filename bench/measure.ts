@@ -27,6 +27,8 @@ export interface Measured {
   stderrTail: string;
   /** Whether `stopWhen` fired and the tool was SIGKILLed. */
   killed: boolean;
+  /** The last non-empty line of stdout, when the command asked for it (`captureLastLine`). */
+  lastLine?: string | undefined;
 }
 
 export interface MeasureOptions {
@@ -51,11 +53,20 @@ export async function measure(command: Command, options: MeasureOptions): Promis
   const [cmd, args] = timed ? [GNU_TIME, ['-f', '%e %U %S %M', '-o', timeFile, command.cmd, ...command.args]] : [command.cmd, command.args];
   const started = performance.now();
   // Own process group: a timeout can kill the tool and everything it started.
-  const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', command.captureLastLine ? 'pipe' : 'ignore', 'pipe'], detached: true });
   current = child.pid === undefined ? undefined : { pid: child.pid };
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr = (stderr + s).slice(-4000);
+  });
+  // Only the last complete line and the unfinished one are kept: progress lines add up.
+  let lastLine: string | undefined;
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    const lines = (partial + s).split('\n');
+    partial = lines.pop()!;
+    const full = lines.filter((l) => l.trim() !== '').at(-1);
+    if (full !== undefined) lastLine = full;
   });
   let killed = false;
   let timedOut = false;
@@ -87,6 +98,7 @@ export async function measure(command: Command, options: MeasureOptions): Promis
       maxRssKiB: usage?.maxRssKiB,
       stderrTail: stderr.trim().split('\n').slice(-3).join(' | '),
       killed,
+      ...(command.captureLastLine ? { lastLine: partial.trim() !== '' ? partial : lastLine } : {}),
     };
   } finally {
     clearInterval(poll);

@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const segdlRoot = missing.has('segdl') ? root : await snapshotSegdl(root, args.work);
+  // One snapshot for segdl and segdl-power alike: both rows of H run the same build.
+  const segdlRoot = missingReason(tools.segdl, root) !== undefined ? root : await snapshotSegdl(root, args.work);
   tools = makeTools(root, segdlRoot);
   const revision = describeRevision(root);
   const data = new DataFiles(join(args.work, 'data'));
@@ -112,7 +113,10 @@ async function main(argv: string[]): Promise<number> {
     command: process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}` : ['node dist/bench/run.js', ...argv].join(' '),
     machine: `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} cores, ${Math.round(totalmem() / GiB)} GiB RAM, ${platform()} ${release()}`,
     node: process.version,
-    tools: args.tools.filter((t) => !missing.has(t)).map((t) => versionOf(tools[t], root) + (t === 'segdl' ? ` (${revision})` : '')),
+    // Only the tools some selected scenario runs (segdl-power: H).
+    tools: args.tools
+      .filter((t) => !missing.has(t) && scenarios.some((s) => s.tools.includes(t)))
+      .map((t) => versionOf(tools[t], root) + (t === 'segdl' ? ` (${revision})` : '')),
     quick: args.quick,
     runs: args.quick ? 1 : args.runs,
     durationS: (performance.now() - began) / 1000,
@@ -151,7 +155,7 @@ async function runScenario(
     if (args.quick) return 1;
     const first = done[0];
     const long = (idealOf(t) ?? 0) > LONG_CELL_S || (first?.ok === true && first.wallS > LONG_CELL_S);
-    return Math.min(scenario.maxRuns ?? args.runs, long ? 1 : args.runs);
+    return Math.min(scenario.maxRuns ?? args.runs, long && !scenario.keepRuns ? 1 : args.runs);
   };
   const records = new Map<ToolName, RunRecord[]>(runnable.map((t) => [t.name, []]));
   const rounds = Math.max(0, ...runnable.map((t) => planned(t)));
@@ -164,7 +168,7 @@ async function runScenario(
       if (done.length >= planned(tool, done) || done.some((r) => !r.ok)) continue;
       const record = await runOnce(server, args.work, scenario, tool, file, round);
       done.push(record);
-      log(`  ${tool.name.padEnd(7)} run ${round + 1}/${planned(tool, done)}  ${describe(record, scenario)}`);
+      log(`  ${tool.name.padEnd(11)} run ${round + 1}/${planned(tool, done)}  ${describe(record, scenario)}`);
     }
   }
   const cells = runnable.map((t) => {
@@ -191,6 +195,7 @@ function describe(r: RunRecord, s: Scenario): string {
     `server ${(r.serverBytes / s.size).toFixed(3)}× size`,
   ];
   if (r.refused > 0) parts.push(`${r.refused} refused`);
+  if (r.verifyMs !== undefined) parts.push(`verify ${Math.round(r.verifyMs)} ms`);
   return parts.join('  ');
 }
 

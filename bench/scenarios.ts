@@ -1,6 +1,7 @@
 /**
  * The benchmark scenarios of the performance issue (A-G) as data: size, server faults,
- * connections, which tools run, the ideal time, and the target segdl must meet.
+ * connections, which tools run, the ideal time, and the target segdl must meet; and H, segdl
+ * against itself with `--durability power` (what power-loss durability costs).
  */
 import type { FaultOptions } from '../src/serve/index.js';
 import type { ToolName } from './tools.js';
@@ -30,6 +31,8 @@ export interface Scenario {
   ideal?: (connections: number) => number;
   /** Caps the runs per cell (F: one 4 GiB download per tool is enough to see peak RSS). */
   maxRuns?: number;
+  /** Every cell runs `--runs` times even past 15 s (H: a ratio of two single runs says little). */
+  keepRuns?: boolean;
   target: Target;
 }
 
@@ -44,6 +47,8 @@ export interface CellMedians {
 
 export interface Target {
   text: string;
+  /** No verdict to give (H): the met column shows a dash. */
+  informational?: boolean;
   /** undefined = cannot tell (e.g. aria2c missing). Checked for segdl only. */
   met(segdl: CellMedians, aria2c: CellMedians | undefined, scenario: Scenario): boolean | undefined;
 }
@@ -71,6 +76,7 @@ export function buildScenarios(quick: boolean): Scenario[] {
   const sizeB1 = quick ? 8 * MiB : 256 * MiB;
   const sizeD = quick ? 8 * MiB : 64 * MiB;
   const sizeF = quick ? 256 * MiB : 4 * GiB;
+  const sizeH = quick ? 128 * MiB : GiB;
   const rate = 8 * MB;
 
   const b = (connections: number): Scenario => {
@@ -167,6 +173,18 @@ export function buildScenarios(quick: boolean): Scenario[] {
       target: target('wall ≤ 1.05× 4-conn ideal, fewer 503s than aria2c', (c, a, s) =>
         a === undefined ? undefined : c.wallS <= (1.05 * s.size) / (4 * rate) && c.refused < a.refused,
       ),
+    },
+    {
+      id: 'H',
+      title: `${fmtSize(sizeH)} unthrottled, 8 conn, segdl --durability process vs power`,
+      kind: 'throughput',
+      size: sizeH,
+      connections: 8,
+      faults: {},
+      // segdl-power runs here and nowhere else; the table's line under it gives power ÷ process.
+      tools: ['segdl', 'segdl-power'],
+      keepRuns: true,
+      target: { text: 'informational: cost of `--durability power`', informational: true, met: () => undefined },
     },
   ];
 }

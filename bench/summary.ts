@@ -16,14 +16,14 @@ export interface Cell {
   note?: string;
   command?: string;
   runs: RunRecord[];
-  median?: CellMedians & { mbPerS: number; connections: number; requests: number; killedAtBytes?: number };
+  median?: CellMedians & { mbPerS: number; connections: number; requests: number; killedAtBytes?: number; verifyMs?: number };
   /** Ideal wall seconds for the connections this tool opens. */
   idealS?: number;
   /** Ideal seconds ÷ median wall: 1 is perfect. */
   ofIdeal?: number;
   /** This cell's key metric ÷ aria2c's in the same run (wall, or peak RSS for F, server bytes for E). */
   vsAria2c?: number;
-  target?: { text: string; met: boolean | undefined };
+  target?: { text: string; met: boolean | undefined; informational?: boolean };
 }
 
 export function median(xs: number[]): number {
@@ -46,6 +46,8 @@ export function summarizeCell(scenario: Scenario, tool: ToolName, runs: RunRecor
   const wallS = median(ok.map((r) => r.wallS));
   const rss = medianOf(ok.map((r) => r.maxRssKiB));
   const killed = medianOf(ok.map((r) => r.killedAtBytes));
+  // segdl only (its --json result); a run without one leaves the median blank.
+  const verifyMs = medianOf(ok.map((r) => r.verifyMs));
   const cell: Cell = {
     ...base,
     median: {
@@ -58,6 +60,7 @@ export function summarizeCell(scenario: Scenario, tool: ToolName, runs: RunRecor
       connections: median(ok.map((r) => r.connections)),
       requests: median(ok.map((r) => r.requests)),
       ...(killed !== undefined ? { killedAtBytes: killed } : {}),
+      ...(verifyMs !== undefined ? { verifyMs } : {}),
     },
   };
   if (extra.idealS !== undefined) cell.ofIdeal = extra.idealS / wallS;
@@ -77,10 +80,30 @@ export function compareCells(scenario: Scenario, cells: Cell[]): void {
     }
     if (cell.tool === 'segdl') {
       cell.target = { text: scenario.target.text, met: cell.median ? scenario.target.met(cell.median, aria2c, scenario) : false };
+      if (scenario.target.informational) cell.target.informational = true;
     }
   }
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** H: segdl-power's median wall and CPU as a ratio to segdl's (the default, `--durability process`). */
+export interface DurabilityCost {
+  wall: number;
+  cpu: number | undefined;
+  verifyMs: { process: number | undefined; power: number | undefined };
+}
+
+export function durabilityCost(cells: Cell[], scenarioId = 'H'): DurabilityCost | undefined {
+  const of = (tool: ToolName) => cells.find((c) => c.scenario === scenarioId && c.tool === tool && c.status === 'ok')?.median;
+  const base = of('segdl');
+  const power = of('segdl-power');
+  if (!base || !power) return undefined;
+  return {
+    wall: power.wallS / base.wallS,
+    cpu: power.cpuS !== undefined && base.cpuS !== undefined && base.cpuS > 0 ? power.cpuS / base.cpuS : undefined,
+    verifyMs: { process: base.verifyMs, power: power.verifyMs },
+  };
 }

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export type ToolName = 'segdl' | 'aria2c' | 'axel' | 'curl' | 'ipull';
+/** `segdl-power` is segdl with `--durability power`: it runs in scenario H only (see scenarios.ts). */
+export type ToolName = 'segdl' | 'segdl-power' | 'aria2c' | 'axel' | 'curl' | 'ipull';
 
 export interface ToolJob {
   url: string;
@@ -21,6 +22,11 @@ export interface ToolJob {
 export interface Command {
   cmd: string;
   args: string[];
+  /**
+   * Pipe stdout and keep its last line (segdl's `--json` result); otherwise stdout is
+   * discarded. The rest is dropped as it arrives: a download's progress lines add up.
+   */
+  captureLastLine?: boolean;
 }
 
 export interface Tool {
@@ -37,12 +43,24 @@ export interface Tool {
 /** `segdlRoot` holds the segdl under test (a snapshot of dist/, see snapshot.ts); `root` the project. */
 export function makeTools(root: string, segdlRoot = root): Record<ToolName, Tool> {
   const node = process.execPath;
+  // The same command resumes after a kill: segdl continues from its manifest by itself.
+  // --json rather than --quiet: its last line, the result, carries verifyMs.
+  const segdl = (j: ToolJob, extra: string[]): Command => ({
+    cmd: node,
+    args: [join(segdlRoot, 'dist/src/cli/main.js'), j.url, '-o', j.output, '-c', String(j.connections), '--json', ...extra],
+    captureLastLine: true,
+  });
   return {
     segdl: {
       name: 'segdl',
       connections: (n) => n,
-      // The same command resumes after a kill: segdl continues from its manifest by itself.
-      command: (j) => ({ cmd: node, args: [join(segdlRoot, 'dist/src/cli/main.js'), j.url, '-o', j.output, '-c', String(j.connections), '--quiet'] }),
+      command: (j) => segdl(j, []),
+    },
+    'segdl-power': {
+      name: 'segdl-power',
+      connections: (n) => n,
+      command: (j) => segdl(j, ['--durability', 'power']),
+      note: () => 'segdl with --durability power (fdatasync before every checkpoint, fsync at the end)',
     },
     aria2c: {
       name: 'aria2c',
@@ -93,6 +111,7 @@ export function makeTools(root: string, segdlRoot = root): Record<ToolName, Tool
 export function missingReason(tool: Tool, root: string): string | undefined {
   switch (tool.name) {
     case 'segdl':
+    case 'segdl-power':
       return existsSync(join(root, 'dist/src/cli/main.js')) ? undefined : 'dist/src/cli/main.js missing (npm run build)';
     case 'ipull':
       if (!existsSync(join(root, 'node_modules/ipull/package.json'))) return 'node_modules/ipull missing (npm ci)';
@@ -116,6 +135,17 @@ export function installMissing(tools: Tool[]): void {
   if (result.status !== 0) console.error(`apt-get install failed (exit ${String(result.status)}); missing tools are skipped`);
 }
 
+/** `verifyMs` of segdl's `--json` result line (`{"event":"result", ..., "verifyMs": N}`), if that is what `line` is. */
+export function verifyMsOf(line: string | undefined): number | undefined {
+  if (line === undefined || !line.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(line) as { event?: unknown; verifyMs?: unknown };
+    return parsed.event === 'result' && typeof parsed.verifyMs === 'number' && Number.isFinite(parsed.verifyMs) ? parsed.verifyMs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One line naming the installed version, for the report header. */
 export function versionOf(tool: Tool, root: string): string {
   const pkgVersion = (path: string): string => {
@@ -125,6 +155,8 @@ export function versionOf(tool: Tool, root: string): string {
   switch (tool.name) {
     case 'segdl':
       return `segdl ${pkgVersion(join(root, 'package.json'))}`;
+    case 'segdl-power':
+      return 'segdl-power (the same segdl, --durability power)';
     case 'ipull':
       return `ipull ${pkgVersion(join(root, 'node_modules/ipull/package.json'))}`;
     default: {
