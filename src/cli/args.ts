@@ -1,8 +1,20 @@
 /** Command-line parsing with node:util parseArgs: one table of options, one usage text. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DownloadOptions } from '../options.js';
 import { parseSize } from '../units.js';
+
+/** parseArgs with positionals, its complaints turned into usage errors (exit 2). */
+export function parseOrUsage<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: T }>> {
+  try {
+    return parseArgs({ args, allowPositionals: true, options });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -92,40 +104,30 @@ function parseHeader(text: string): [string, string] {
 
 export function parseCommand(argv: string[]): Command {
   if (argv[0] === 'serve') return { kind: 'serve', argv: argv.slice(1) };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        connections: { type: 'string', short: 'c' },
-        checksum: { type: 'string' },
-        header: { type: 'string', short: 'H', multiple: true },
-        retries: { type: 'string' },
-        'stall-timeout': { type: 'string' },
-        'min-speed': { type: 'string' },
-        'max-speed': { type: 'string' },
-        mirror: { type: 'string', multiple: true },
-        adaptive: { type: 'boolean' },
-        'block-private': { type: 'boolean' },
-        ca: { type: 'string' },
-        'fail-if-changed': { type: 'boolean' },
-        'min-split': { type: 'string' },
-        durability: { type: 'string' },
-        'max-size': { type: 'string' },
-        force: { type: 'boolean', short: 'f' },
-        quiet: { type: 'boolean', short: 'q' },
-        json: { type: 'boolean' },
-        debug: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage(argv, {
+    output: { type: 'string', short: 'o' },
+    connections: { type: 'string', short: 'c' },
+    checksum: { type: 'string' },
+    header: { type: 'string', short: 'H', multiple: true },
+    retries: { type: 'string' },
+    'stall-timeout': { type: 'string' },
+    'min-speed': { type: 'string' },
+    'max-speed': { type: 'string' },
+    mirror: { type: 'string', multiple: true },
+    adaptive: { type: 'boolean' },
+    'block-private': { type: 'boolean' },
+    ca: { type: 'string' },
+    'fail-if-changed': { type: 'boolean' },
+    'min-split': { type: 'string' },
+    durability: { type: 'string' },
+    'max-size': { type: 'string' },
+    force: { type: 'boolean', short: 'f' },
+    quiet: { type: 'boolean', short: 'q' },
+    json: { type: 'boolean' },
+    debug: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+  });
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `expected one URL, got ${positionals.length}`);

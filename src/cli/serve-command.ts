@@ -1,9 +1,8 @@
 /** `segdl serve <file|dir>`: the range server as a command, with its fault knobs as flags. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { FaultOptions } from '../serve/index.js';
 import { serve } from '../serve/index.js';
-import { UsageError } from './args.js';
+import { parseOrUsage, UsageError } from './args.js';
 import { parseSize } from '../units.js';
 
 export const SERVE_USAGE = `Usage: segdl serve <file|dir> [options]
@@ -24,37 +23,27 @@ export const SERVE_USAGE = `Usage: segdl serve <file|dir> [options]
 `;
 
 export async function runServe(argv: string[], out: NodeJS.WriteStream): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        rate: { type: 'string' },
-        'slow-every': { type: 'string' },
-        'slow-rate': { type: 'string' },
-        latency: { type: 'string' },
-        'reset-after': { type: 'string' },
-        'stall-after': { type: 'string' },
-        unavailable: { type: 'string' },
-        'retry-after': { type: 'string' },
-        'max-connections': { type: 'string' },
-        'ignore-ranges': { type: 'boolean' },
-        'no-length': { type: 'boolean' },
-        'shift-content-range': { type: 'string' },
-        'change-etag-after': { type: 'string' },
-        'weak-etag': { type: 'boolean' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    rate: { type: 'string' },
+    'slow-every': { type: 'string' },
+    'slow-rate': { type: 'string' },
+    latency: { type: 'string' },
+    'reset-after': { type: 'string' },
+    'stall-after': { type: 'string' },
+    unavailable: { type: 'string' },
+    'retry-after': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'ignore-ranges': { type: 'boolean' },
+    'no-length': { type: 'boolean' },
+    'shift-content-range': { type: 'string' },
+    'change-etag-after': { type: 'string' },
+    'weak-etag': { type: 'boolean' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     out.write(SERVE_USAGE);
     return 0;
