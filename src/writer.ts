@@ -12,7 +12,7 @@ import { journal } from './test-hooks.js';
  * disk (and the next checkpoint) at once, a fast one's coalesce into large writes by themselves.
  */
 /** Pause the socket beyond this many unwritten bytes. */
-const HIGH_WATER_BYTES = 1024 * 1024;
+const HIGH_WATER_BYTES = 256 * 1024;
 
 export interface BackPressure {
   pause(): void;
