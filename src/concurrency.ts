@@ -19,7 +19,7 @@ const ADAPTIVE_INITIAL = 2;
 /** Time without refusals before trying one more connection than the host last accepted. */
 const PROBE_AFTER_MS = 1000;
 /** Time for new connections to show what they add before the next step is judged. */
-const SETTLE_MS = 200;
+const SETTLE_MS = 300;
 /** A step pays if throughput rose by at least this fraction. */
 const GAIN = 0.15;
 
@@ -30,8 +30,8 @@ export class ConcurrencyControl {
   #ceiling: number;
   #lastOverload = Number.NEGATIVE_INFINITY;
   #lastGrowth: { at: number; rateBefore: number } | undefined;
-  /** Adaptive: since when every allowed connection has been streaming at the current limit. */
-  #fullSince: number | undefined;
+  /** Adaptive: since when (and from which byte count) every allowed connection has streamed at this limit. */
+  #full: { since: number; bytes: number } | undefined;
 
   constructor(max: number, options: { initial?: number; adaptive?: boolean } = {}) {
     this.#max = max;
@@ -45,24 +45,29 @@ export class ConcurrencyControl {
   }
 
   /**
-   * `streaming` connections are receiving body bytes, `rate` is the download's current aggregate
-   * throughput (bytes/s); grows when all allowed connections stream (and, adaptive, when it paid).
+   * `streaming` connections are receiving body bytes, `received` is the download's byte count so
+   * far; grows when all allowed connections stream (and, adaptive, when the last step paid: the
+   * average rate over this level's settled period beats the previous level's by GAIN).
    */
-  evaluate(streaming: number, now: number, rate: number): number {
+  evaluate(streaming: number, now: number, received: number): number {
     if (streaming < this.#limit) {
-      this.#fullSince = undefined;
+      this.#full = undefined;
       return this.#limit;
     }
     if (this.#limit < this.#ceiling) {
+      let rate = 0;
       if (this.#adaptive) {
-        // Judge a level only once all its connections stream and have had time to show their rate.
-        this.#fullSince ??= now;
-        if (now - this.#fullSince < SETTLE_MS || rate <= 0) return this.#limit;
+        // Judge a level only once all its connections stream, by its average over a settled period.
+        this.#full ??= { since: now, bytes: received };
+        const elapsed = now - this.#full.since;
+        if (elapsed < SETTLE_MS) return this.#limit;
+        rate = ((received - this.#full.bytes) * 1000) / elapsed;
+        if (rate <= 0) return this.#limit;
         if (this.#lastGrowth !== undefined && rate < this.#lastGrowth.rateBefore * (1 + GAIN)) {
           this.#ceiling = this.#limit; // the last step did not pay: stay here
           return this.#limit;
         }
-        this.#fullSince = undefined;
+        this.#full = undefined;
       }
       this.#lastGrowth = { at: now, rateBefore: rate };
       this.#limit = Math.min(this.#ceiling, this.#limit * 2);

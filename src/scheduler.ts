@@ -110,10 +110,8 @@ export class Scheduler {
   readonly #started = new Set<Job>();
   #startedAt: number | undefined;
   #receivedAtStart = 0;
-  #rate = 0;
   #retrySteal: NodeJS.Timeout | undefined;
   #elu = { mark: performance.eventLoopUtilization(), busy: 0 };
-  #lastSample: { at: number; bytes: number } | undefined;
 
   constructor(params: SchedulerParams) {
     this.#p = params;
@@ -246,22 +244,16 @@ export class Scheduler {
   /** Asks the connection control whether to grow, and gives new slots work. */
   #reconsider(): void {
     const before = this.#limit.concurrency;
-    const limit = this.#concurrency.evaluate(this.#streamingCount(), this.#now(), this.#rate);
+    const limit = this.#concurrency.evaluate(this.#streamingCount(), this.#now(), this.#receivedThisRun());
     if (limit > before) {
-      debug('connections %d -> %d (all streaming, %d B/s)', before, limit, Math.round(this.#rate));
+      debug('connections %d -> %d (all of them streaming)', before, limit);
       this.#limit.concurrency = limit; // starts queued jobs first
       this.#stealForFreeSlots();
     }
   }
 
-  /** Adaptive mode: the aggregate rate, sampled on a timer, and a fresh look at growing. */
+  /** Adaptive mode: a fresh look at growing, on a timer (no response may arrive to trigger one). */
   #sample(): void {
-    const now = this.#now();
-    const bytes = this.#receivedThisRun();
-    if (this.#lastSample !== undefined && now > this.#lastSample.at) {
-      this.#rate = ((bytes - this.#lastSample.bytes) * 1000) / (now - this.#lastSample.at);
-    }
-    this.#lastSample = { at: now, bytes };
     this.#reconsider();
   }
 

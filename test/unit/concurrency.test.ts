@@ -30,18 +30,19 @@ describe('ConcurrencyControl', () => {
     expect(c.onOverload(0, 3)).toBe(1);
   });
 
-  it('adaptive: grows only after a level has settled, and stops when a step does not raise the rate', () => {
+  it('adaptive: grows only after a level has settled, and stops when a step does not raise the average rate', () => {
+    // The third argument is the download's byte count; a level is judged by its average rate over ≥ 300 ms.
     const c = new ConcurrencyControl(16, { adaptive: true, initial: 4 });
-    expect(c.evaluate(4, 0, 100)).toBe(4); // not settled yet
-    expect(c.evaluate(4, 250, 100)).toBe(8); // settled: try 8
-    expect(c.evaluate(8, 300, 180)).toBe(8);
-    expect(c.evaluate(8, 520, 190)).toBe(16); // 190 ≥ 100 × 1.15: it paid, try 16
-    expect(c.evaluate(16, 800, 200)).toBe(16);
+    expect(c.evaluate(4, 0, 0)).toBe(4); // all 4 stream from now on
+    expect(c.evaluate(4, 200, 20)).toBe(4); // not settled yet
+    expect(c.evaluate(4, 300, 30)).toBe(8); // 100 B/s at 4: try 8
+    expect(c.evaluate(8, 310, 31)).toBe(8); // all 8 stream from now on
+    expect(c.evaluate(8, 610, 31 + 57)).toBe(16); // 190 B/s ≥ 100 × 1.15: it paid, try 16
     const flat = new ConcurrencyControl(16, { adaptive: true, initial: 4 });
-    flat.evaluate(4, 0, 100);
-    expect(flat.evaluate(4, 250, 100)).toBe(8);
-    flat.evaluate(8, 300, 104);
-    expect(flat.evaluate(8, 500, 104)).toBe(8); // 104 < 115: stays at 8
-    expect(flat.evaluate(8, 5000, 104)).toBe(8);
+    flat.evaluate(4, 0, 0);
+    expect(flat.evaluate(4, 300, 30)).toBe(8);
+    flat.evaluate(8, 310, 31);
+    expect(flat.evaluate(8, 610, 31 + 31)).toBe(8); // 103 B/s < 115: stays at 8
+    expect(flat.evaluate(8, 5000, 500)).toBe(8);
   });
 });
