@@ -61,7 +61,7 @@ export interface SchedulerParams {
 
 /** How soon an idle connection looks for work again when there was nothing worth stealing. */
 const STEAL_RETRY_MS = 100;
-/** Adaptive mode samples the aggregate rate this often. */
+/** Adaptive mode reconsiders the connection count this often. */
 const SAMPLE_MS = 100;
 /** Attempts younger than this have no meaningful speed yet. */
 const WARMUP_MS = 300;
@@ -137,7 +137,8 @@ export class Scheduler {
     });
     for (const job of this.#p.jobs) if (job.done < job.end - job.start) this.#launch(job);
     if (this.#running === 0) return;
-    const sampler = this.#p.adaptive ? setInterval(() => this.#sample(), SAMPLE_MS) : undefined;
+    // Adaptive mode looks again on a timer: no new response may arrive to trigger a look.
+    const sampler = this.#p.adaptive ? setInterval(() => this.#reconsider(), SAMPLE_MS) : undefined;
     try {
       await finished;
     } finally {
@@ -250,11 +251,6 @@ export class Scheduler {
       this.#limit.concurrency = limit; // starts queued jobs first
       this.#stealForFreeSlots();
     }
-  }
-
-  /** Adaptive mode: a fresh look at growing, on a timer (no response may arrive to trigger one). */
-  #sample(): void {
-    this.#reconsider();
   }
 
   /** Lowers the limit after a refusal; true when this job should give its slot back. */
