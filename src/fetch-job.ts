@@ -9,9 +9,10 @@ import { rangeHeader } from './content-range.js';
 import { DownloadError } from './errors.js';
 import { checkRangeResponse, checkWholeResponse, type Expected } from './response-gate.js';
 import type { Job, SegmentHash } from './scheduler.js';
-import { FlowGate, type RateLimiter } from './rate-limit.js';
-import { watchStall, type StallPolicy } from './stall.js';
-import { sendRequest, type RequestHandle } from './transport.js';
+import { ConnectionFlow } from './flow.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { StallPolicy } from './stall.js';
+import { sendRequest } from './transport.js';
 import { SegmentWriter } from './writer.js';
 
 /**
@@ -36,17 +37,8 @@ export interface FetchContext {
   limiters?: readonly RateLimiter[];
 }
 
-/** Waits for the request, then for every byte it delivered to be written; the request's failure wins. */
-async function settle(handle: RequestHandle, writer: SegmentWriter, stall: StallPolicy, progress: () => number, url: string): Promise<void> {
-  const stopWatching = watchStall(stall, progress, (error) => handle.abort(error), url);
-  let failure: unknown;
-  try {
-    await handle.done;
-  } catch (error) {
-    failure = error;
-  } finally {
-    stopWatching();
-  }
+/** Waits until every byte received is written; a failure before (or of) the flush is thrown. */
+async function flushAfter(writer: SegmentWriter, failure: unknown): Promise<void> {
   // Bytes that passed the gate are good even if the connection failed later: keep them.
   try {
     await writer.flush();
@@ -100,15 +92,10 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
     }
   } catch (error) {
     failure = error;
+  } finally {
+    job.requestEnd = undefined;
   }
-  // Bytes that passed the gate are good even if the connection failed later: keep them.
-  try {
-    await writer.flush();
-  } catch (error) {
-    failure ??= error;
-  }
-  job.requestEnd = undefined;
-  if (failure !== undefined) throw failure;
+  await flushAfter(writer, failure);
   if (job.done < job.end - job.start) {
     throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${job.end - job.start} bytes`, {
       url: ctx.url.href,
@@ -135,6 +122,7 @@ async function fetchRange(
   const headers: Record<string, string> = { ...ctx.headers, range: rangeHeader(first, last), 'accept-encoding': 'identity' };
   // If-Range only with a strong validator: a changed file then answers 200, never a spliced 206.
   if (ctx.expected.etag !== undefined) headers['if-range'] = ctx.expected.etag;
+  const flow = new ConnectionFlow(ctx.limiters ?? []);
   const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, {
     head(response) {
       const verdict = checkRangeResponse(response.status, response.headers, first, last, { ...ctx.expected, url: response.url.href });
@@ -157,23 +145,14 @@ async function fetchRange(
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       job.received += piece.length;
       writer.push(piece);
-      throttle.take(piece.length);
+      flow.take(piece.length);
       // Keep reading while bytes are missing. At the end, let a response that ends where we stop
       // finish by itself (the connection stays alive); cut one that would go on (a steal moved
       // the job's end, or the server sends more than asked).
       return piece.length < room || (piece.length === chunk.length && stop - 1 === last);
     },
   });
-  const gate = new FlowGate(handle);
-  const throttle = new Throttle(gate, ctx.limiters ?? []);
-  writer.attach({ pause: () => gate.pause('disk'), resume: () => gate.resume('disk') });
-  const stopWatching = watchStall(ctx.stall, () => job.received + job.done, (error) => handle.abort(error), ctx.url.href);
-  try {
-    await handle.done;
-  } finally {
-    stopWatching();
-    throttle.stop();
-  }
+  await flow.drive(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
   return complete ? 'already-complete' : 'body';
 }
 
@@ -194,6 +173,7 @@ export async function fetchWhole(
     ctx.onWritten(job, bytes);
   });
   const headers = { ...ctx.headers, 'accept-encoding': 'identity' };
+  const flow = new ConnectionFlow(ctx.limiters ?? []);
   const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, {
     head(response) {
       length = checkWholeResponse(response.status, response.headers, { ...ctx.expected, url: response.url.href });
@@ -210,50 +190,18 @@ export async function fetchWhole(
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       job.received += piece.length;
       writer.push(piece);
-      throttle.take(piece.length);
+      flow.take(piece.length);
       return job.received < job.end;
     },
   });
-  const gate = new FlowGate(handle);
-  const throttle = new Throttle(gate, ctx.limiters ?? []);
-  writer.attach({ pause: () => gate.pause('disk'), resume: () => gate.resume('disk') });
-  try {
-    await settle(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
-  } finally {
-    throttle.stop();
-  }
+  let failure: unknown;
+  await flow.drive(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href).catch((error: unknown) => {
+    failure = error;
+  });
+  await flushAfter(writer, failure);
   if (length !== undefined && job.done !== length) {
     throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${length} bytes`, { url: ctx.url.href });
   }
   job.end = job.done;
   return job.done;
-}
-
-/** Holds a connection while the bandwidth limits it counts against are overdrawn. */
-class Throttle {
-  readonly #gate: FlowGate;
-  readonly #limiters: readonly RateLimiter[];
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(gate: FlowGate, limiters: readonly RateLimiter[]) {
-    this.#gate = gate;
-    this.#limiters = limiters;
-  }
-
-  take(bytes: number): void {
-    let wait = 0;
-    for (const limiter of this.#limiters) wait = Math.max(wait, limiter.consume(bytes));
-    if (wait <= 0) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#gate.pause('rate');
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#gate.resume('rate');
-    }, wait);
-  }
-
-  stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
 }

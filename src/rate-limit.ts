@@ -50,23 +50,3 @@ export class RateLimiter {
 function normalise(bytesPerSecond: number): number {
   return bytesPerSecond > 0 && Number.isFinite(bytesPerSecond) ? bytesPerSecond : Number.POSITIVE_INFINITY;
 }
-
-/** Several reasons to hold a connection (disk back-pressure, rate limit): it flows only when none holds. */
-export class FlowGate {
-  readonly #target: { pause(): void; resume(): void };
-  readonly #holds = new Set<string>();
-
-  constructor(target: { pause(): void; resume(): void }) {
-    this.#target = target;
-  }
-
-  pause(reason: string): void {
-    if (this.#holds.size === 0) this.#target.pause();
-    this.#holds.add(reason);
-  }
-
-  resume(reason: string): void {
-    if (!this.#holds.delete(reason)) return;
-    if (this.#holds.size === 0) this.#target.resume();
-  }
-}
