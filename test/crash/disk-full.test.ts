@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
-import { runCli, startCli, type CliRun } from '../helpers/cli.js';
+import { runCli, startCli, type CliRun, stopIfRunning } from '../helpers/cli.js';
 import { claimedRanges, jsonEvents, KiB, listDir, MiB, readManifest, totalLength, wrongBytes } from '../helpers/crash.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -48,8 +48,7 @@ describe('a full disk (case 30)', () => {
     mountTmpfs(disk, TMPFS_BYTES);
   });
   afterEach(async () => {
-    if (current !== undefined && current.child.exitCode === null && current.child.signalCode === null) current.child.kill('SIGKILL');
-    await current?.exited;
+    await stopIfRunning(current);
     current = undefined;
     await server?.cleanup();
     server = undefined;

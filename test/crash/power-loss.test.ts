@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
-import { startCli, type CliRun } from '../helpers/cli.js';
+import { startCli, type CliRun, stopIfRunning } from '../helpers/cli.js';
 import { claimedRanges, jsonEvents, listDir, MiB, readManifest, scribble, totalLength, uncovered, type ByteRange, type ManifestBody } from '../helpers/crash.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -27,8 +27,7 @@ beforeEach(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'segdl-crash-journal-'));
 });
 afterEach(async () => {
-  if (current !== undefined && current.child.exitCode === null && current.child.signalCode === null) current.child.kill('SIGKILL');
-  await current?.exited;
+  await stopIfRunning(current);
   current = undefined;
   await server?.cleanup();
   server = undefined;

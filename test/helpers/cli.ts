@@ -52,3 +52,10 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
 export async function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   return startCli(args, options).exited;
 }
+
+/** Kills a CLI a test left running (SIGKILL) and waits for it; a no-op for one that already exited. */
+export async function stopIfRunning(run: CliRun | undefined): Promise<void> {
+  if (run === undefined) return;
+  if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+  await run.exited;
+}
