@@ -12,7 +12,7 @@ export interface CheckpointPolicy {
   minIntervalMs: number;
 }
 
-export const DEFAULT_CHECKPOINT: CheckpointPolicy = { bytes: 512 * 1024, intervalMs: 250, minIntervalMs: 20 };
+const DEFAULT_CHECKPOINT: CheckpointPolicy = { bytes: 512 * 1024, intervalMs: 250, minIntervalMs: 20 };
 
 export class Checkpointer {
   readonly #save: () => Promise<void>;

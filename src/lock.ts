@@ -10,7 +10,7 @@ export interface OutputLock {
   release(): Promise<void>;
 }
 
-export function lockPath(output: string): string {
+function lockPath(output: string): string {
   return `${output}.segdl.lock`;
 }
 

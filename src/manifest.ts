@@ -11,7 +11,7 @@ import { validateSegments, type Segment } from './plan.js';
 import { crashPoint } from './test-hooks.js';
 import { xxhashApi } from './verify.js';
 
-export const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 1;
 
 export interface ManifestData {
   version: typeof MANIFEST_VERSION;

@@ -15,7 +15,7 @@ export interface Reporter {
   close(): void;
 }
 
-export function progressLine(p: Progress): string {
+function progressLine(p: Progress): string {
   const total = p.totalBytes;
   const parts = [
     total ? `${String(Math.floor((p.transferredBytes / total) * 100)).padStart(3)}%` : '',
@@ -29,7 +29,7 @@ export function progressLine(p: Progress): string {
 }
 
 /** The --json line for an event: `{"event": name, ...fields}`; progress carries counts, not segment lists. */
-export function jsonLine(event: string, data: object): string {
+function jsonLine(event: string, data: object): string {
   if (event === 'progress') {
     const p = data as Progress;
     const { segments, ...rest } = p;

@@ -5,7 +5,7 @@ import { serve } from '../serve/index.js';
 import { parseOrUsage, UsageError } from './args.js';
 import { parseSize } from '../units.js';
 
-export const SERVE_USAGE = `Usage: segdl serve <file|dir> [options]
+const SERVE_USAGE = `Usage: segdl serve <file|dir> [options]
   --port N                 port (default: any free one)     --host ADDR   (default 127.0.0.1)
   --rate RATE              cap every connection, e.g. 8M (bytes/s)
   --slow-every N --slow-rate RATE   every Nth connection is capped at RATE instead

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import type { FaultPlan } from './faults.js';
 import { unsatisfiedRange } from './ranges.js';
 
-export const MULTIPART_BOUNDARY = 'SEGDL_BYTERANGES_BOUNDARY';
+const MULTIPART_BOUNDARY = 'SEGDL_BYTERANGES_BOUNDARY';
 
 /** A status answer (redirect, or `status`) that replaces the file, or undefined to serve it. */
 export function statusAnswer(plan: FaultPlan, size: number): { status: number; headers: OutgoingHttpHeaders } | undefined {
