@@ -5,23 +5,23 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { guardedConnector } from './address-guard.js';
-import { Agent } from './agent.js';
-import type { ConnectionBudget } from './connection-budget.js';
+import { guardedConnector } from './http/address-guard.js';
+import { Agent } from './http/agent.js';
+import type { ConnectionBudget } from './schedule/connection-budget.js';
 import { DownloadError, toDownloadError } from './errors.js';
 import type { DownloadEvents, DownloadResult, Progress } from './events.js';
-import { checkExistingOutput } from './existing-output.js';
-import { filenameFromDisposition, filenameFromUrl, safeBaseName } from './filename.js';
-import { acquireLock } from './lock.js';
-import { manifestPath, publicUrl } from './manifest.js';
+import { checkExistingOutput } from './disk/existing-output.js';
+import { filenameFromDisposition, filenameFromUrl, safeBaseName } from './disk/filename.js';
+import { acquireLock } from './disk/lock.js';
+import { manifestPath, publicUrl } from './disk/manifest.js';
 import { resolveOptions, type DownloadOptions, type ResolvedOptions } from './options.js';
-import { probeRemote, type RemoteInfo } from './probe.js';
-import { RateLimiter } from './rate-limit.js';
-import { SourcePool, sourceOf, type Source } from './sources.js';
-import type { TransferContext, TransferOutcome } from './transfer.js';
-import { transferRanged } from './transfer-ranged.js';
-import { transferSingle } from './transfer-single.js';
-import { withoutCredentials } from './transport.js';
+import { probeRemote, type RemoteInfo } from './http/probe.js';
+import { RateLimiter } from './transfer/rate-limit.js';
+import { SourcePool, sourceOf, type Source } from './transfer/sources.js';
+import type { TransferContext, TransferOutcome } from './transfer/transfer.js';
+import { transferRanged } from './transfer/transfer-ranged.js';
+import { transferSingle } from './transfer/transfer-single.js';
+import { withoutCredentials } from './http/transport.js';
 
 export class Download extends EventEmitter<DownloadEvents> {
   readonly url: URL;

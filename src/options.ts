@@ -2,8 +2,8 @@
 import type { Dispatcher } from 'undici';
 import { DownloadError } from './errors.js';
 import type { Progress } from './events.js';
-import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
-import type { RefreshUrl } from './sources.js';
+import { DEFAULT_RETRY, type RetryOptions } from './schedule/retry.js';
+import type { RefreshUrl } from './transfer/sources.js';
 
 export const HASH_ALGORITHMS = ['sha256', 'sha512', 'sha1', 'md5', 'xxh64'] as const;
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];

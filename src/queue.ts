@@ -5,13 +5,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
-import { Agent } from './agent.js';
-import { ConnectionBudget } from './connection-budget.js';
+import { Agent } from './http/agent.js';
+import { ConnectionBudget } from './schedule/connection-budget.js';
 import { Download } from './download.js';
 import { DownloadError } from './errors.js';
 import type { DownloadResult, Progress } from './events.js';
 import type { DownloadOptions } from './options.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from './transfer/rate-limit.js';
 
 export interface QueueOptions {
   /** Requests in flight across all downloads. @default 16 */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
-import { SEAM_BYTES } from '../../src/fetch-job.js';
+import { SEAM_BYTES } from '../../src/transfer/fetch-job.js';
 import { startCli } from '../helpers/cli.js';
 import { claimedRanges, flipByte, interruptAt, jsonEvents, KiB, listDir, MiB, readManifest, runDownload, totalLength, uncovered } from '../helpers/crash.js';
 import { startServer, type TestServer } from '../helpers/server.js';

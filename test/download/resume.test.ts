@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
 import { Download, DownloadError, download } from '../../src/index.js';
-import { SEAM_BYTES } from '../../src/fetch-job.js';
-import { loadManifest, manifestPath } from '../../src/manifest.js';
+import { SEAM_BYTES } from '../../src/transfer/fetch-job.js';
+import { loadManifest, manifestPath } from '../../src/disk/manifest.js';
 import { useScratch } from '../helpers/scratch.js';
 
 const scratch = useScratch('segdl-out-');

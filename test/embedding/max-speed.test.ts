@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
 import { Download, download } from '../../src/index.js';
-import { RateLimiter } from '../../src/rate-limit.js';
+import { RateLimiter } from '../../src/transfer/rate-limit.js';
 import { useScratch } from '../helpers/scratch.js';
 
 const scratch = useScratch('segdl-rate-');

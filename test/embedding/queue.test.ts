@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File, writeDataFile } from '../../fixtures/data.js';
-import { ConnectionBudget } from '../../src/connection-budget.js';
+import { ConnectionBudget } from '../../src/schedule/connection-budget.js';
 import { DownloadError, DownloadQueue, serve, type RangeServer } from '../../src/index.js';
 
 const MiB = 1024 * 1024;

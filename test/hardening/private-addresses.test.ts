@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isPrivateAddress } from '../../src/address-guard.js';
+import { isPrivateAddress } from '../../src/http/address-guard.js';
 import { DownloadError, download } from '../../src/index.js';
 import { useScratch } from '../helpers/scratch.js';
 

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Download, download } from '../../src/index.js';
-import { manifestPath } from '../../src/manifest.js';
+import { manifestPath } from '../../src/disk/manifest.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { useScratch } from '../helpers/scratch.js';
 

@@ -10,9 +10,9 @@ import { Agent } from 'undici';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { dataRange } from '../../fixtures/data.js';
 import { Download, DownloadError, type DownloadOptions, type DownloadResult, type FaultOptions, type FaultPlan, type RequestRecord } from '../../src/index.js';
-import { fetchJob } from '../../src/fetch-job.js';
-import { loadManifest, manifestPath } from '../../src/manifest.js';
-import { newJob } from '../../src/scheduler.js';
+import { fetchJob } from '../../src/transfer/fetch-job.js';
+import { loadManifest, manifestPath } from '../../src/disk/manifest.js';
+import { newJob } from '../../src/schedule/scheduler.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 export const KiB = 1024;

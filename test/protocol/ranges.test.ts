@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { dataRange } from '../../fixtures/data.js';
 import { DownloadError } from '../../src/index.js';
-import { checkRangeResponse } from '../../src/response-gate.js';
+import { checkRangeResponse } from '../../src/http/response-gate.js';
 import { expectExact, expectResumable, fetchSegment, gets, KiB, MiB, rootCode, run, SEED, untouched, useScratch } from './helpers.js';
 
 const ctx = useScratch();

@@ -1,7 +1,7 @@
 /** Catalogue cases 9-11 and 14: answers to a ranged request that must never reach the file. */
 import { describe, expect, it } from 'vitest';
 import { DownloadError } from '../../src/index.js';
-import { checkRangeResponse } from '../../src/response-gate.js';
+import { checkRangeResponse } from '../../src/http/response-gate.js';
 import { expectNoFinal, expectResumable, gets, MiB, run, untouched, useScratch } from './helpers.js';
 
 const ctx = useScratch();

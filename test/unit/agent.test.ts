@@ -1,6 +1,6 @@
 import { Agent as PublicAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent.js';
+import { Agent } from '../../src/http/agent.js';
 
 describe('the Agent loaded on its own', () => {
   it('is the same class undici exports (so the deep import never drifts from the public API)', () => {

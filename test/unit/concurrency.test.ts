@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyControl } from '../../src/concurrency.js';
+import { ConcurrencyControl } from '../../src/schedule/concurrency.js';
 
 describe('ConcurrencyControl', () => {
   it('starts at 8 and doubles whenever every allowed connection streams, up to the maximum', () => {

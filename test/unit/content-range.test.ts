@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseContentLength, parseContentRange, rangeHeader } from '../../src/content-range.js';
+import { parseContentLength, parseContentRange, rangeHeader } from '../../src/http/content-range.js';
 
 describe('parseContentRange', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadError } from '../../src/errors.js';
-import { filenameFromDisposition, filenameFromUrl, safeBaseName } from '../../src/filename.js';
+import { filenameFromDisposition, filenameFromUrl, safeBaseName } from '../../src/disk/filename.js';
 import { mulberry32 } from '../helpers/prng.js';
 
 

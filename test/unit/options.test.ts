@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadError } from '../../src/errors.js';
 import { HASH_ALGORITHMS, parseChecksum, resolveOptions, type DownloadOptions } from '../../src/options.js';
-import { DEFAULT_RETRY } from '../../src/retry.js';
+import { DEFAULT_RETRY } from '../../src/schedule/retry.js';
 
 function invalidOption(fn: () => unknown): DownloadError {
   try {

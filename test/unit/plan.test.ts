@@ -10,7 +10,7 @@ import {
   type ByteRange,
   type PlanOptions,
   type Segment,
-} from '../../src/plan.js';
+} from '../../src/schedule/plan.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DownloadError, type ErrorCode } from '../../src/errors.js';
-import { checkRangeResponse, checkStatus, checkWholeResponse, type Expected } from '../../src/response-gate.js';
+import { checkRangeResponse, checkStatus, checkWholeResponse, type Expected } from '../../src/http/response-gate.js';
 
 const URL_ = 'http://127.0.0.1:1/file.bin';
 const SIZE = 1000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryOptions } from '../../src/retry.js';
+import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryOptions } from '../../src/schedule/retry.js';
 
 const policy: RetryOptions = { attempts: 5, minDelayMs: 250, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 };
 const fixed = (value: number) => () => value;

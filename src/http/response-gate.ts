@@ -5,8 +5,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseContentLength, parseContentRange } from './content-range.js';
-import { DownloadError } from './errors.js';
-import { parseRetryAfter } from './retry.js';
+import { DownloadError } from '../errors.js';
+import { parseRetryAfter } from '../schedule/retry.js';
 
 export interface Expected {
   url: string;

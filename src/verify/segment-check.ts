@@ -5,7 +5,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { XXHashAPI } from 'xxhash-wasm';
-import type { Job, SegmentHash } from './scheduler.js';
+import type { Job, SegmentHash } from '../schedule/scheduler.js';
 
 const READ_BYTES = 4 * 1024 * 1024;
 

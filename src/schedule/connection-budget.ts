@@ -3,7 +3,7 @@
  * slot for its duration; waiting requests are served by priority, then in arrival order, so a
  * finished (or throttled) download's slots flow to the others at once.
  */
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 
 interface Waiter {
   host: string;

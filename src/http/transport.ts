@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import { DownloadError, toDownloadError } from './errors.js';
+import { DownloadError, toDownloadError } from '../errors.js';
 
 export interface ResponseHead {
   status: number;

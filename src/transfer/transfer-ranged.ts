@@ -4,20 +4,20 @@
  */
 import { rm } from 'node:fs/promises';
 import { debuglog } from 'node:util';
-import { Checkpointer } from './checkpoint.js';
-import { DownloadError, isRetryable, toDownloadError } from './errors.js';
+import { Checkpointer } from '../disk/checkpoint.js';
+import { DownloadError, isRetryable, toDownloadError } from '../errors.js';
 import { fetchJob } from './fetch-job.js';
-import { manifestPath, ManifestStore } from './manifest.js';
-import { checkFreeSpace, openPart, publish } from './output-files.js';
+import { manifestPath, ManifestStore } from '../disk/manifest.js';
+import { checkFreeSpace, openPart, publish } from '../disk/output-files.js';
 import { completePrefix, reportProgress } from './progress.js';
-import { decideResume } from './resume.js';
-import { newJob, type Job } from './scheduler.js';
-import { checkSeams, readSeam } from './seams.js';
-import { DiskCheck, hashHex, verifyResumed } from './segment-check.js';
+import { decideResume } from '../disk/resume.js';
+import { newJob, type Job } from '../schedule/scheduler.js';
+import { checkSeams, readSeam } from '../verify/seams.js';
+import { DiskCheck, hashHex, verifyResumed } from '../verify/segment-check.js';
 import type { Source, SourcePool } from './sources.js';
-import { crashPoint } from './test-hooks.js';
+import { crashPoint } from '../test-hooks.js';
 import { ALIGNMENT, checkDigest, fetchContextFor, makeScheduler, syncData, type TransferContext, type TransferOutcome } from './transfer.js';
-import { PrefixHasher, xxhashApi, type Digest } from './verify.js';
+import { PrefixHasher, xxhashApi, type Digest } from '../verify/verify.js';
 
 const debug = debuglog('segdl');
 

@@ -3,7 +3,7 @@
  * `minBytesPerSec × window` (curl's --speed-limit/--speed-time). A dead connection and a
  * slowloris trickle are both cut well before undici's 300 s body timeout.
  */
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 
 export interface StallPolicy {
   /** Length of the window (ms). */

@@ -1,6 +1,6 @@
 /** Throttled, smoothed progress snapshots built from the scheduler's jobs. */
-import type { Progress } from './events.js';
-import type { Job } from './scheduler.js';
+import type { Progress } from '../events.js';
+import type { Job } from '../schedule/scheduler.js';
 
 /** Calls `emit` every `intervalMs` until the returned function is called. */
 export function reportProgress(

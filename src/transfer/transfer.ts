@@ -4,15 +4,15 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
-import { DownloadError } from './errors.js';
-import type { DownloadEvents, Progress } from './events.js';
+import { DownloadError } from '../errors.js';
+import type { DownloadEvents, Progress } from '../events.js';
 import type { FetchContext } from './fetch-job.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from '../options.js';
 import type { RateLimiter } from './rate-limit.js';
-import { Scheduler, type Job, type SchedulerParams } from './scheduler.js';
+import { Scheduler, type Job, type SchedulerParams } from '../schedule/scheduler.js';
 import type { Source } from './sources.js';
-import { journal } from './test-hooks.js';
-import type { Digest } from './verify.js';
+import { journal } from '../test-hooks.js';
+import type { Digest } from '../verify/verify.js';
 
 /** Split points fall on 64 KiB boundaries: whole pages, friendly to file systems. */
 export const ALIGNMENT = 64 * 1024;

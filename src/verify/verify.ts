@@ -6,8 +6,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import type { HashAlgorithm } from './options.js';
-import { crashPoint } from './test-hooks.js';
+import type { HashAlgorithm } from '../options.js';
+import { crashPoint } from '../test-hooks.js';
 
 let api: Promise<XXHashAPI> | undefined;
 /** The wasm module is compiled once per process. */

@@ -4,7 +4,7 @@
  */
 import { link, open, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 
 export interface OutputLock {
   release(): Promise<void>;

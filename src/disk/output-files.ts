@@ -6,9 +6,9 @@
 import { constants } from 'node:fs';
 import { link, lstat, open, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 import { syncDirectory } from './manifest.js';
-import { formatBytes } from './units.js';
+import { formatBytes } from '../units.js';
 
 const { O_RDWR, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
 

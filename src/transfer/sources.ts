@@ -5,8 +5,8 @@
  * the download. A source whose link expired (401/403/410) can be refreshed through the caller's
  * hook, keeping all progress, if the new link serves the same file.
  */
-import { DownloadError } from './errors.js';
-import type { RemoteInfo } from './probe.js';
+import { DownloadError } from '../errors.js';
+import type { RemoteInfo } from '../http/probe.js';
 
 export interface Source {
   url: URL;

@@ -7,11 +7,11 @@
 import { setMaxListeners } from 'node:events';
 import { debuglog } from 'node:util';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { DownloadError, isRetryable, toDownloadError } from './errors.js';
+import { DownloadError, isRetryable, toDownloadError } from '../errors.js';
 import { splitPoint, type Segment } from './plan.js';
 import { ConcurrencyControl } from './concurrency.js';
 import { retryDelay, type RetryOptions } from './retry.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 
 /** A segment plus what the scheduler knows about the connection working on it. */
 export interface Job extends Segment {

@@ -5,8 +5,8 @@
  */
 import type { RateLimiter } from './rate-limit.js';
 import { watchStall, type StallPolicy } from './stall.js';
-import type { RequestHandle } from './transport.js';
-import type { SegmentWriter } from './writer.js';
+import type { RequestHandle } from '../http/transport.js';
+import type { SegmentWriter } from '../disk/writer.js';
 
 export class ConnectionFlow {
   readonly #limiters: readonly RateLimiter[];

@@ -5,7 +5,7 @@
  * is bounded whatever the file size.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { journal } from './test-hooks.js';
+import { journal } from '../test-hooks.js';
 
 /*
  * Write-through when idle, gather while a write is in flight: a slow connection's bytes reach the

@@ -7,10 +7,10 @@
 import { BlockList, isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import type { buildConnector as BuildConnector } from 'undici';
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
-// Loaded on its own for the same start-up reason as src/agent.ts.
+// Loaded on its own for the same start-up reason as src/http/agent.ts.
 const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;
 
 const PRIVATE = new BlockList();

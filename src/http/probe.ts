@@ -4,8 +4,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { parseContentLength, parseContentRange } from './content-range.js';
-import { DownloadError } from './errors.js';
-import { parseRetryAfter } from './retry.js';
+import { DownloadError } from '../errors.js';
+import { parseRetryAfter } from '../schedule/retry.js';
 import { sendRequest, type ResponseHead } from './transport.js';
 
 export interface RemoteInfo {

@@ -7,9 +7,9 @@ import { Mutex } from 'async-mutex';
 import { constants } from 'node:fs';
 import { open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { validateSegments, type Segment } from './plan.js';
-import { crashPoint } from './test-hooks.js';
-import { xxhashApi } from './verify.js';
+import { validateSegments, type Segment } from '../schedule/plan.js';
+import { crashPoint } from '../test-hooks.js';
+import { xxhashApi } from '../verify/verify.js';
 
 const MANIFEST_VERSION = 1;
 

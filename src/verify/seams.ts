@@ -4,7 +4,7 @@
  * the two segments came from a server that shifted the body under a correct-looking header.
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { Job } from './scheduler.js';
+import type { Job } from '../schedule/scheduler.js';
 
 /** Jobs to fetch again because a seam they share disagrees; each seam is checked once. */
 export async function checkSeams(file: FileHandle, jobs: readonly Job[]): Promise<Job[]> {

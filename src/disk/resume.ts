@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { loadManifest } from './manifest.js';
 import { isSymlink, regularFileSize } from './output-files.js';
-import { missingRanges, planRanges, type PlanOptions, type Segment } from './plan.js';
+import { missingRanges, planRanges, type PlanOptions, type Segment } from '../schedule/plan.js';
 
 export interface ResumeInput {
   manifest: string;

@@ -1,14 +1,14 @@
 /** Single-stream mode: one plain GET from byte 0 when ranges are not an option; nothing to resume. */
 import { rm } from 'node:fs/promises';
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 import { fetchWhole } from './fetch-job.js';
-import { manifestPath } from './manifest.js';
-import { openPart, publish } from './output-files.js';
+import { manifestPath } from '../disk/manifest.js';
+import { openPart, publish } from '../disk/output-files.js';
 import { reportProgress } from './progress.js';
-import { newJob } from './scheduler.js';
+import { newJob } from '../schedule/scheduler.js';
 import type { Source } from './sources.js';
 import { checkDigest, fetchContextFor, makeScheduler, type TransferContext, type TransferOutcome } from './transfer.js';
-import { PrefixHasher } from './verify.js';
+import { PrefixHasher } from '../verify/verify.js';
 
 export async function transferSingle(ctx: TransferContext, source: Source, size: number | undefined): Promise<TransferOutcome> {
   const o = ctx.options;

@@ -6,13 +6,13 @@
  */
 import { constants } from 'node:fs';
 import { lstat, open, rm } from 'node:fs/promises';
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 import { loadManifest } from './manifest.js';
-import type { HashAlgorithm } from './options.js';
+import type { HashAlgorithm } from '../options.js';
 import { regularFileSize } from './output-files.js';
-import { newJob } from './scheduler.js';
-import { DiskCheck } from './segment-check.js';
-import { PrefixHasher, xxhashApi, type Digest } from './verify.js';
+import { newJob } from '../schedule/scheduler.js';
+import { DiskCheck } from '../verify/segment-check.js';
+import { PrefixHasher, xxhashApi, type Digest } from '../verify/verify.js';
 
 export interface ExistingOutputInput {
   output: string;

@@ -5,15 +5,15 @@
  */
 import type { Dispatcher } from 'undici';
 import type { FileHandle } from 'node:fs/promises';
-import { rangeHeader } from './content-range.js';
-import { DownloadError } from './errors.js';
-import { checkRangeResponse, checkWholeResponse, type Expected } from './response-gate.js';
-import type { Job, SegmentHash } from './scheduler.js';
+import { rangeHeader } from '../http/content-range.js';
+import { DownloadError } from '../errors.js';
+import { checkRangeResponse, checkWholeResponse, type Expected } from '../http/response-gate.js';
+import type { Job, SegmentHash } from '../schedule/scheduler.js';
 import { ConnectionFlow } from './flow.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { StallPolicy } from './stall.js';
-import { sendRequest } from './transport.js';
-import { SegmentWriter } from './writer.js';
+import { sendRequest } from '../http/transport.js';
+import { SegmentWriter } from '../disk/writer.js';
 
 /**
  * Bytes each fresh segment re-reads from its left neighbour. Both copies must agree once on

@@ -3,7 +3,7 @@
  * in the target directory: no separators, no traversal, no control or bidi characters,
  * no reserved Windows device names, at most 255 bytes (catalogue cases 44-45).
  */
-import { DownloadError } from './errors.js';
+import { DownloadError } from '../errors.js';
 
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 // C0/C1 controls, DEL, and bidirectional overrides that disguise extensions (U+202E and friends).
