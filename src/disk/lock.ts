@@ -1,10 +1,12 @@
 /**
- * One writer per output: `<output>.segdl.lock` is created exclusively and holds the owner's pid.
- * A lock whose pid is no longer alive (a killed process) is taken over.
+ * One writer per output: `<output>.segdl.lock` is created exclusively and names its owner.
+ * A lock whose owner no longer runs (killed, a zombie nobody reaps, a pid from before a reboot,
+ * a pid since reused by another process) is taken over.
  */
 import { link, open, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DownloadError } from '../errors.js';
+import { isRunning, ownIdentity, type ProcessIdentity } from './process-identity.js';
 
 export interface OutputLock {
   release(): Promise<void>;
@@ -14,14 +16,29 @@ function lockPath(output: string): string {
   return `${output}.segdl.lock`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * The pid alone on the first line (all a lock of an older segdl holds, and all an older segdl
+ * reads: it parses the leading integer), then `boot` and `start` lines where the system has them.
+ */
+export function formatOwner(owner: ProcessIdentity): string {
+  let text = `${owner.pid}\n`;
+  if (owner.boot !== undefined) text += `boot ${owner.boot}\n`;
+  if (owner.start !== undefined) text += `start ${owner.start}\n`;
+  return text;
+}
+
+/** The owner a lock file names, or undefined when it names no valid pid (garbage: stale). */
+export function parseOwner(text: string): ProcessIdentity | undefined {
+  const [first = '', ...rest] = text.split('\n');
+  if (!/^\s*\d+\s*$/.test(first)) return undefined;
+  const pid = Number(first.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  const owner: ProcessIdentity = { pid };
+  for (const line of rest) {
+    const match = /^(boot|start) (\S+)$/.exec(line.trim());
+    if (match) owner[match[1] as 'boot' | 'start'] = match[2];
   }
+  return owner;
 }
 
 /** Private `<lock>.<pid>` files left by processes killed while taking the lock. */
@@ -31,20 +48,25 @@ async function removeStalePrivateFiles(path: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) await rm(join(dirname(path), name), { force: true });
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    const file = join(dirname(path), name);
+    // Killed before it wrote anything, the file still names its owner by its own name.
+    const owner = parseOwner(await readFile(file, 'utf8').catch(() => '')) ?? { pid };
+    if (owner.pid !== pid || !isRunning(owner)) await rm(file, { force: true });
   }
 }
 
 export async function acquireLock(output: string): Promise<OutputLock> {
   const path = lockPath(output);
   await removeStalePrivateFiles(path);
+  const me = ownIdentity();
   for (let attempt = 0; attempt < 3; attempt++) {
-    // The pid goes into a private file first, then link() publishes it atomically:
+    // The owner goes into a private file first, then link() publishes it atomically:
     // nobody ever sees an empty lock, and link fails if anything (also a symlink) is there.
     const mine = `${path}.${process.pid}`;
     const file = await open(mine, 'w', 0o600);
     try {
-      await file.writeFile(`${process.pid}\n`);
+      await file.writeFile(formatOwner(me));
     } finally {
       await file.close();
     }
@@ -56,14 +78,14 @@ export async function acquireLock(output: string): Promise<OutputLock> {
     } finally {
       await rm(mine, { force: true });
     }
-    const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new DownloadError('ERR_LOCKED', `${output} is being downloaded by another process (pid ${owner})`);
+    const owner = parseOwner(await readFile(path, 'utf8').catch(() => ''));
+    if (owner !== undefined && isRunning(owner)) {
+      throw new DownloadError(
+        'ERR_LOCKED',
+        owner.pid === process.pid ? `${output} is already being downloaded by this process` : `${output} is being downloaded by another process (pid ${owner.pid})`,
+      );
     }
-    if (owner === process.pid) {
-      throw new DownloadError('ERR_LOCKED', `${output} is already being downloaded by this process`);
-    }
-    // The owner is dead (killed without cleaning up): take the lock over.
+    // The owner is gone (killed without cleaning up, a zombie, another boot, a reused pid): take the lock over.
     await rm(path, { force: true });
   }
   throw new DownloadError('ERR_LOCKED', `could not take the lock ${path}`);
