@@ -8,6 +8,7 @@ import type { Progress, SegmentView } from '../events.js';
 import { formatBytes, formatDuration } from '../units.js';
 
 const MAX_CONNECTION_LINES = 16;
+const DEFAULT_COLUMNS = 80;
 
 function bar(fraction: number, width: number): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
@@ -63,18 +64,20 @@ export function renderFrame(p: Progress, columns: number): string[] {
 
 /** Redraws a block of lines in place on a terminal, at most every `minIntervalMs`. */
 export class LiveBlock {
-  readonly #out: NodeJS.WritableStream & { columns?: number };
+  readonly #out: NodeJS.WritableStream & { columns?: number | undefined };
   readonly #minIntervalMs: number;
   #lines = 0;
   #lastDraw = 0;
 
-  constructor(out: NodeJS.WritableStream & { columns?: number }, minIntervalMs = 100) {
+  constructor(out: NodeJS.WritableStream & { columns?: number | undefined }, minIntervalMs = 100) {
     this.#out = out;
     this.#minIntervalMs = minIntervalMs;
   }
 
+  /** The terminal's width; 80 when it reports none (a pty with no size, as under `script` or `docker run -t`, says 0). */
   get columns(): number {
-    return this.#out.columns ?? 80;
+    const columns = this.#out.columns;
+    return columns !== undefined && Number.isInteger(columns) && columns > 0 ? columns : DEFAULT_COLUMNS;
   }
 
   draw(lines: readonly string[], force = false): void {

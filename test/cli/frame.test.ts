@@ -52,4 +52,24 @@ describe('TTY progress frame', () => {
         '\x1b[2A\r\x1b[2K\n\x1b[2K\n\x1b[2K\x1b[2A\r', // clear: blank all three, back to the top
     );
   });
+
+  // Issue 10, item 6: a pty with no size (`script`, `docker run -t`) reports 0 columns, and a
+  // stream that is no real TTY none; the frame was cut to one character per line.
+  it.each([
+    ['0', 0],
+    ['undefined', undefined],
+  ])('a terminal whose columns is %s is drawn 80 columns wide', (_what, columns) => {
+    const out = Object.assign(new PassThrough(), { columns });
+    let written = '';
+    out.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    const block = new LiveBlock(out, 0);
+    expect(block.columns).toBe(80);
+    block.draw(renderFrame(progress, block.columns));
+    const lines = written.split('\n').map((line) => line.replace(/^\r?\x1b\[2K/, ''));
+    const wide = renderFrame(progress, 200);
+    expect(lines[0]).toBe([...wide[0]!].slice(0, 80).join('')); // the totals line, cut at 80, not at 1
+    expect(lines[0]).toMatch(/^█{8}░{12}  40%  40\.0 MiB \/ 100\.0 MiB  20\.0 MiB\/s  ETA 3s  2 conn/);
+    expect(lines[1]).toMatch(/^\[[█▓·]{60}\]$/);
+    expect(lines[2]).toBe('  # 1 @  0.0% ██████░░░░  30.0 MiB / 50.0 MiB  12.0 MiB/s');
+  });
 });
