@@ -6,6 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DownloadError, toDownloadError } from '../errors.js';
+import { locationText } from './location.js';
 
 export interface ResponseHead {
   status: number;
@@ -91,7 +92,7 @@ function resolveRedirect(from: URL, location: string | string[]): URL {
   }
   let next: URL;
   try {
-    next = new URL(location, from);
+    next = new URL(locationText(location), from);
   } catch (cause) {
     throw new DownloadError('ERR_PROTOCOL', `redirect to an invalid URL: ${location}`, { url: from.href, cause });
   }

@@ -46,6 +46,11 @@ export interface FaultOptions {
   redirect?: string | string[];
   /** @default 302 */
   redirectStatus?: 301 | 302 | 303 | 307 | 308;
+  /**
+   * Write the `redirect` answer raw, its Location as the UTF-8 bytes of its text, not percent-encoded,
+   * as some servers do (curl's test 1138). Without it Node's writer refuses characters above U+00FF.
+   */
+  utf8Location?: boolean;
   /** Answer this status with a short text body instead of the file (a 416 also gets an unsatisfied-range Content-Range). */
   status?: number;
   /** Retry-After value sent with a `status` answer. */
@@ -109,6 +114,7 @@ const CHECKS: Record<string, [Check, string]> = {
   resetConnection: [isFlag, 'a boolean'],
   redirect: [isHeaderList, 'a string or a non-empty list of strings without CR, LF or NUL'],
   redirectStatus: [oneOf(301, 302, 303, 307, 308), '301, 302, 303, 307 or 308'],
+  utf8Location: [isFlag, 'a boolean'],
   status: [(v) => Number.isSafeInteger(v) && (v as number) >= 200 && (v as number) <= 599, 'an integer from 200 to 599'],
   retryAfter: [isHeaderText, 'a string without CR, LF or NUL'],
   reportedSize: [isCount, 'an integer >= 0'],

@@ -102,6 +102,7 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     }
 
     const early = statusAnswer(plan, stat.size);
+    if (early && plan.utf8Location) return replyRaw(req, record, early.status, early.headers, plan);
     if (early) return reply(res, record, early.status, early.headers);
 
     const validators = validatorsOf(stat, ctx.faults.generationFor(plan, method), plan.weakEtag === true);
@@ -248,10 +249,21 @@ async function openRegular(path: string): Promise<{ file: FileHandle; stat: Stat
 }
 
 function reply(res: ServerResponse, record: RequestRecord, status: number, headers: OutgoingHttpHeaders = {}): void {
-  const body = `${status} ${STATUS_TEXT[status] ?? ''}\n`;
+  const body = statusBody(status);
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   record.status = status;
   res.end(record.method === 'HEAD' ? undefined : body);
+}
+
+/** The same answer written to the socket as UTF-8 text: header values may hold raw UTF-8 bytes. */
+async function replyRaw(req: IncomingMessage, record: RequestRecord, status: number, headers: OutgoingHttpHeaders, plan: FaultPlan): Promise<void> {
+  record.status = status;
+  const body = record.method === 'HEAD' ? undefined : Buffer.from(statusBody(status));
+  await writeRaw(req.socket, status, { 'content-type': 'text/plain; charset=utf-8', ...headers }, body, plan);
+}
+
+function statusBody(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? ''}\n`;
 }
 
 const STATUS_TEXT: Record<number, string> = {

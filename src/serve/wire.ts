@@ -3,7 +3,8 @@
  * produce: invalid or duplicated Content-Length, close-delimited bodies, chunked framing with a
  * Content-Length too or a corrupt size line, and header blocks cut short. The connection is
  * always closed afterwards (the http server never learns of the exchange). The body is built in
- * memory and sent at once: pacing, resets and stalls do not apply to these answers.
+ * memory and sent at once: pacing, resets and stalls do not apply to these answers. Header text
+ * is written as UTF-8, so a `utf8Location` redirect carries the raw bytes of its Location.
  */
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';

@@ -35,6 +35,13 @@ describe('protocol fault knobs on the wire', () => {
     expect(lines(head, 'location')).toEqual(['/a', '/b']);
   });
 
+  it('utf8Location writes the Location as raw UTF-8 bytes, not percent-encoded', async () => {
+    const { head, body } = await exchange({ redirect: '/\u0622/é', utf8Location: true, redirectStatus: 301 }, undefined);
+    expect(head[0]).toBe('HTTP/1.1 301 Moved Permanently');
+    expect(Buffer.from(lines(head, 'location')[0]!, 'latin1').toString('hex')).toBe('2fd8a22fc3a9'); // '/', U+0622, '/', é in UTF-8
+    expect(lines(head, 'content-length')).toEqual([String(body.length)]);
+  });
+
   it('status 416 reports reportedSize, and contentRange: false omits Content-Range', async () => {
     const a = await exchange({ status: 416, reportedSize: 5 }, 'bytes=0-9');
     expect(a.head[0]).toContain(' 416 ');
@@ -127,6 +134,7 @@ describe('protocol fault knobs on the wire', () => {
     [{ redirect: 'a\r\nb' }, /`redirect`/],
     [{ redirect: [] }, /`redirect`/],
     [{ redirectStatus: 200 as 302 }, /`redirectStatus`/],
+    [{ utf8Location: 'yes' as unknown as boolean }, /`utf8Location`/],
     [{ status: 99 }, /`status`/],
     [{ contentRange: true as unknown as string }, /`contentRange`/],
     [{ framing: 'gzip' as 'close' }, /`framing`/],
