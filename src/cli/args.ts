@@ -26,7 +26,8 @@ export const USAGE = `Usage:
   segdl serve <file|dir> [options]   run a local range server (with fault injection)
 
 Download options:
-  -o, --output FILE        where to save (default: name from the server or the URL)
+  -o, --output FILE        where to save (default: name from the server or the URL,
+                           or "download" when neither names a file: a URL ending in /)
   -c, --connections N      connections to use, 1-64 (default 8)
       --checksum ALGO:HEX  verify against sha256/sha512/sha1/md5/xxh64 before the final rename
   -H, --header "K: V"      extra request header (repeatable)

@@ -18,7 +18,9 @@ export function filenameFromDisposition(value: string | undefined): string | und
     const decoded = decodeExtended(extended[1]!.trim(), extended[2].trim());
     if (decoded !== undefined) return decoded;
   }
-  const plain = /(?:^|;)\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))/i.exec(value);
+  // A quoted name with no closing quote (`filename="bar`) runs to the end of the value, as curl
+  // reads it: the stray quote is dropped rather than saved as part of the name (`"bar`).
+  const plain = /(?:^|;)\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;]+))/i.exec(value);
   const raw = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]?.trim();
   return raw === undefined || raw === '' ? undefined : raw;
 }

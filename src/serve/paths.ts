@@ -6,7 +6,7 @@
 import { basename, join } from 'node:path';
 
 /** What is served: one file under its base name, or the regular files of a directory. */
-export type Root = { kind: 'file'; path: string; name: string } | { kind: 'dir'; path: string };
+export type Root = { kind: 'file'; path: string; name: string } | { kind: 'dir'; path: string; index?: string | undefined };
 
 export type Resolution =
   | { ok: true; path: string; name: string }
@@ -36,6 +36,8 @@ export function resolveTarget(root: Root, target: string): Resolution {
   } catch {
     return { ok: false, status: 400, reason: 'bad percent-encoding' };
   }
+  // The index name goes through the same checks as a requested one.
+  if (name === '' && root.kind === 'dir' && root.index !== undefined) name = root.index;
   if (name === '.' || name === '..' || /[/\\\0]/.test(name)) {
     return { ok: false, status: 403, reason: 'path outside the served root' };
   }

@@ -16,7 +16,7 @@ import type { RangeServer, RequestRecord, ServeOptions, ServerStats } from './ty
 
 /** Starts an RFC 9110 range server for a file or directory; resolves once it is listening. */
 export async function serve(options: ServeOptions): Promise<RangeServer> {
-  const root = await rootOf(options.root);
+  const root = await rootOf(options.root, options.index);
   const host = options.host ?? '127.0.0.1';
   const faults = new FaultState(options.faults ?? {});
   const connections = new ConnectionTracker();
@@ -70,10 +70,10 @@ export async function serve(options: ServeOptions): Promise<RangeServer> {
   };
 }
 
-async function rootOf(path: string): Promise<Root> {
+async function rootOf(path: string, index: string | undefined): Promise<Root> {
   const absolute = resolve(path);
   const info = await stat(absolute);
-  if (info.isDirectory()) return { kind: 'dir', path: absolute };
+  if (info.isDirectory()) return { kind: 'dir', path: absolute, index };
   if (info.isFile()) return fileRoot(absolute);
   throw new TypeError(`Expected \`root\` to be a file or a directory, got ${absolute}`);
 }

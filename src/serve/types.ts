@@ -28,6 +28,8 @@ export interface ServeOptions {
   root: string;
   /** @default 0 (ephemeral) */
   port?: number;
+  /** With a directory root, the file that answers `/` (as a web server's index file). @default none: `/` is 404 */
+  index?: string;
   /** @default '127.0.0.1' */
   host?: string;
   /** @default {} (no faults) */

@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sha256File } from '../../fixtures/data.js';
-import { DownloadError, download } from '../../src/index.js';
+import { sha256File, writeDataFile } from '../../fixtures/data.js';
+import { DownloadError, download, serve } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -30,6 +30,7 @@ describe('server-chosen names (catalogue cases 44-46)', () => {
     ["attachment; filename*=UTF-8''%2E%2E%2F%2E%2E%2Fevil.sh", 'evil.sh'],
     ['attachment; filename=".bashrc"', 'bashrc'],
     ['attachment; filename="nul.txt"', '_nul.txt'],
+    ['attachment; filename="bar', 'bar'], // no closing quote: the stray quote is dropped (issue 10, item 7b)
   ])('Content-Disposition %s is saved as %s inside the current directory', async (disposition, expected) => {
     server = await startServer(10_000, { contentDisposition: disposition });
     const run = await runCli([server.server.url, '--quiet'], { cwd });
@@ -37,6 +38,28 @@ describe('server-chosen names (catalogue cases 44-46)', () => {
     expect(await readdir(cwd)).toEqual([expected]);
     expect(await readdir(join(root, 'a'))).toEqual(['b']); // nothing escaped upwards
     expect(await sha256File(join(cwd, expected))).toBe(server.sha256);
+  });
+
+  // Issue 10, item 7c: the documented fallback name.
+  it('a URL ending in / with no Content-Disposition is saved as "download"', async () => {
+    const dir = join(root, 'served');
+    await mkdir(dir);
+    const sha256 = await writeDataFile(join(dir, 'index.bin'), 10_000);
+    const index = await serve({ root: dir, index: 'index.bin' });
+    try {
+      expect(index.url).toMatch(/\/$/);
+      const run = await runCli([index.url, '--quiet'], { cwd });
+      expect(run.code, run.stderr).toBe(0);
+      expect(await readdir(cwd)).toEqual(['download']);
+      expect(await sha256File(join(cwd, 'download'))).toBe(sha256);
+    } finally {
+      await index.close();
+    }
+  });
+
+  it('--help names the fallback "download"', async () => {
+    const help = await runCli(['--help']);
+    expect(help.stdout).toMatch(/-o, --output FILE .*\n.*"download" when neither names a file: a URL ending in \//);
   });
 
   it('a name that cannot be made safe is refused with ERR_UNSAFE_FILENAME', async () => {

@@ -26,6 +26,12 @@ describe('resolveTarget', () => {
     expect(resolveTarget(dir, target)).toMatchObject(expected);
   });
 
+  it('a directory root with an index answers / with that file; its name passes the same checks', () => {
+    expect(resolveTarget({ ...dir, index: 'index.bin' }, '/')).toMatchObject({ ok: true, path: '/srv/files/index.bin', name: 'index.bin' });
+    expect(resolveTarget({ ...dir, index: 'index.bin' }, '/?x=1')).toMatchObject({ ok: true, name: 'index.bin' });
+    expect(resolveTarget({ ...dir, index: '../secret' }, '/')).toMatchObject({ ok: false, status: 403 });
+  });
+
   it('serves a single file under its base name only', () => {
     const root = fileRoot('/srv/files/data.bin');
     expect(resolveTarget(root, '/data.bin')).toMatchObject({ ok: true, path: '/srv/files/data.bin' });

@@ -47,6 +47,11 @@ describe('filenameFromDisposition', () => {
     ['escaped backslash', 'attachment; filename="back\\\\slash.txt"', 'back\\slash.txt'],
     ['spaces inside quotes kept', 'attachment; filename="my file.txt"', 'my file.txt'],
     ['empty quoted name', 'attachment; filename=""', undefined],
+    // Issue 10, item 7b: no closing quote → the quote is dropped, the name runs to the end of the value (as curl).
+    ['no closing quote', 'attachment; filename="bar', 'bar'],
+    ['no closing quote, a semicolon after', 'attachment; filename="a;b.txt', 'a;b.txt'],
+    ['no closing quote, an escape inside', 'attachment; filename="a\\"b', 'a"b'],
+    ['a lone opening quote', 'attachment; filename="', undefined],
     ['filename*, UTF-8', "attachment; filename*=UTF-8''%E2%82%AC%20rates.txt", '€ rates.txt'],
     ['filename*, lowercase charset and a language', "attachment; filename*=utf-8'en'na%C3%AFve.txt", 'naïve.txt'],
     ['filename* wins over filename (after)', "attachment; filename=\"fallback.txt\"; filename*=UTF-8''real.txt", 'real.txt'],
