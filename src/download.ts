@@ -5,20 +5,23 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { guardedConnector } from './http/address-guard.js';
+import { makeConnector } from './http/connector.js';
 import { Agent } from './http/agent.js';
 import type { ConnectionBudget } from './schedule/connection-budget.js';
 import { DownloadError, toDownloadError } from './errors.js';
 import type { DownloadEvents, DownloadResult, Progress } from './events.js';
-import { checkExistingOutput } from './disk/existing-output.js';
+import { checkExistingOutput, confirmCurrent, type ExistingOutput } from './disk/existing-output.js';
 import { filenameFromDisposition, filenameFromUrl, safeBaseName } from './disk/filename.js';
-import { acquireLock } from './disk/lock.js';
+import { acquireLock, type OutputLock } from './disk/lock.js';
 import { manifestPath, publicUrl } from './disk/manifest.js';
 import { resolveOptions, type DownloadOptions, type ResolvedOptions } from './options.js';
-import { probeRemote, type RemoteInfo } from './http/probe.js';
+import { FIRST_WINDOW, probeSource, requestFirst, type FirstResponse, type RemoteInfo } from './http/first-request.js';
+import { readPriorState, type PriorState } from './disk/prior-state.js';
+import { SEAM_BYTES } from './transfer/fetch-job.js';
 import { RateLimiter } from './transfer/rate-limit.js';
 import { SourcePool, sourceOf, type Source } from './transfer/sources.js';
 import type { TransferContext, TransferOutcome } from './transfer/transfer.js';
+import { xxhashApi, type Digest } from './verify/verify.js';
 import { transferRanged } from './transfer/transfer-ranged.js';
 import { transferSingle } from './transfer/transfer-single.js';
 import { withoutCredentials } from './http/transport.js';
@@ -76,10 +79,9 @@ export class Download extends EventEmitter<DownloadEvents> {
   async #run(): Promise<DownloadResult> {
     const o = this.#options;
     const signal = o.signal === undefined ? this.#controller.signal : AbortSignal.any([o.signal, this.#controller.signal]);
-    const tls = o.ca === undefined ? {} : { ca: o.ca };
     const ownAgent =
       o.dispatcher === undefined
-        ? new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: o.blockPrivateAddresses ? guardedConnector(tls) : tls })
+        ? new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: makeConnector({ ca: o.ca, blockPrivateAddresses: o.blockPrivateAddresses }) })
         : undefined;
     const dispatcher = o.dispatcher ?? ownAgent!;
     if (process.env['NODE_TLS_REJECT_UNAUTHORIZED'] === '0' && this.url.protocol === 'https:') {
@@ -107,66 +109,142 @@ export class Download extends EventEmitter<DownloadEvents> {
   async #attempt(dispatcher: Dispatcher, signal: AbortSignal): Promise<DownloadResult> {
     const o = this.#options;
     const startedAt = Date.now();
-    const probe = (url: URL) => this.#probe(dispatcher, url, signal);
-    const remote = await probe(this.url);
-    if (remote.size !== undefined && remote.size > o.maxSize) {
-      throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
-    }
-    const output = resolve(o.output ?? defaultName(remote, this.url));
-    const lock = await acquireLock(output);
+    // Compiled now, beside the first request: after undici's parser (also wasm) has compiled, V8
+    // takes ~150 ms longer to compile another module, and the first body would wait for it.
+    void xxhashApi().catch(() => {});
+    // An output named by the caller is locked and looked at before anything is asked of the server.
+    let held = o.output === undefined ? undefined : await this.#hold(resolve(o.output));
     try {
-      const primary = sourceOf(remote, this.#headersFor(remote.url), true);
-      const existing = await checkExistingOutput({
-        output,
-        part: `${output}.part`,
-        manifest: manifestPath(output),
-        force: o.force,
-        checksum: o.checksum,
-        url: publicUrl(this.url),
-        size: remote.size,
-        etag: remote.etag,
-      });
-      this.emit('start', {
-        url: publicUrl(remote.url),
-        path: output,
-        totalBytes: remote.size,
-        connections: remote.size !== undefined && remote.acceptsRanges ? o.connections : 1,
-        acceptsRanges: remote.acceptsRanges,
-      });
-      if (existing.kind === 'done') {
-        this.#warn('ERR_TARGET_EXISTS', `${output} is already complete and verified: nothing to download`);
-        return this.#finish(output, startedAt, { size: existing.size, resumedBytes: existing.size, fetched: 0, digest: existing.digest, connectionsUsed: 0, verifyMs: 0 });
-      }
-      const ctx = this.#context(dispatcher, signal, output);
-      if (remote.size !== undefined && remote.acceptsRanges) {
-        const mirrors = await this.#mirrorSources(probe, remote);
-        const pool = new SourcePool([primary, ...mirrors], remote.size, {
-          probe,
-          refreshUrl: o.refreshUrl,
-          warn: (message) => this.#warn('ERR_MIRROR_DROPPED', message),
-        });
-        try {
-          return this.#finish(output, startedAt, await transferRanged(ctx, pool, remote.size));
-        } catch (error) {
-          if (!(error instanceof DownloadError && error.code === 'ERR_RANGE_UNSUPPORTED') || signal.aborted) throw error;
-          this.#warn(error.code, 'server ignores ranges mid-way: downloading with one connection');
+      if (held?.existing.kind === 'done') return this.#already(held.output, held.existing, undefined, startedAt);
+      // Otherwise the server may name the file: what an earlier run left at the guessed name shapes the first request.
+      const guess = held?.output ?? resolve(defaultName(undefined, this.url));
+      let first = await this.#requestFirst(dispatcher, signal, await readPriorState(guess, publicUrl(this.url)));
+      try {
+        const output = held?.output ?? resolve(defaultName(first.remote, this.url));
+        if (first.kind === 'not-modified' && output !== guess) {
+          // The condition was about another file than the one the server names: ask again, plainly.
+          first = await this.#requestFirst(dispatcher, signal, { kind: 'none' });
         }
-      } else {
-        this.#warn(
-          'ERR_RANGE_UNSUPPORTED',
-          remote.size === undefined ? 'server sent no length: downloading with one connection' : 'server ignores ranges: downloading with one connection',
-        );
+        const remote = first.remote;
+        if (remote.size !== undefined && remote.size > o.maxSize) {
+          throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
+        }
+        held ??= await this.#hold(output);
+        let existing = held.existing;
+        if (existing.kind === 'unproven') {
+          existing = await confirmCurrent(output, existing.size, { size: remote.size, lastModified: remote.lastModified, notModified: first.kind === 'not-modified' });
+        }
+        if (existing.kind === 'done') return this.#already(output, existing, remote, startedAt);
+        if (first.kind === 'not-modified') throw new DownloadError('ERR_PROTOCOL', 'server answered 304 to a request that needs the file', { url: remote.url.href });
+        return await this.#transfer(dispatcher, signal, first, output, startedAt);
+      } finally {
+        if (first.kind === 'body') first.body.discard();
       }
-      return this.#finish(output, startedAt, await transferSingle(ctx, primary, remote.size));
     } finally {
-      await lock.release();
+      await held?.lock.release();
     }
   }
 
-  async #probe(dispatcher: Dispatcher, url: URL, signal: AbortSignal): Promise<RemoteInfo> {
+  /** Locks `output` and reads what is already there. */
+  async #hold(output: string): Promise<{ output: string; lock: OutputLock; existing: ExistingOutput }> {
+    const o = this.#options;
+    const lock = await acquireLock(output);
+    try {
+      const existing = await checkExistingOutput({ output, part: `${output}.part`, manifest: manifestPath(output), force: o.force, checksum: o.checksum, url: publicUrl(this.url) });
+      return { output, lock, existing };
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /** The file at `output` is already the one asked for: nothing to download. */
+  #already(output: string, existing: { size: number; digest: Digest }, remote: RemoteInfo | undefined, startedAt: number): DownloadResult {
+    this.emit('start', {
+      url: publicUrl(remote?.url ?? this.url),
+      path: output,
+      totalBytes: existing.size,
+      connections: 0,
+      acceptsRanges: remote?.acceptsRanges ?? false,
+    });
+    return this.#finish(output, startedAt, { size: existing.size, resumedBytes: existing.size, fetched: 0, digest: existing.digest, connectionsUsed: 0, verifyMs: 0 }, true);
+  }
+
+  /** With the output locked and free: the ranged or single-stream transfer. */
+  async #transfer(dispatcher: Dispatcher, signal: AbortSignal, first: FirstResponse, output: string, startedAt: number): Promise<DownloadResult> {
+    const o = this.#options;
+    const remote = first.remote;
+    const primary = sourceOf(remote, this.#headersFor(remote.url), true);
+    const ranged = remote.size !== undefined && remote.acceptsRanges;
+    this.emit('start', {
+      url: publicUrl(remote.url),
+      path: output,
+      totalBytes: remote.size,
+      connections: ranged ? o.connections : 1,
+      acceptsRanges: remote.acceptsRanges,
+    });
+    const ctx = this.#context(dispatcher, signal, output, first);
+    if (ranged) {
+      const mirrors = await this.#mirrorSources(dispatcher, remote, signal);
+      const pool = new SourcePool([primary, ...mirrors], remote.size!, {
+        probe: (url) => this.#probeSource(dispatcher, url, signal),
+        refreshUrl: o.refreshUrl,
+        warn: (message) => this.#warn('ERR_MIRROR_DROPPED', message),
+      });
+      try {
+        return this.#finish(output, startedAt, await transferRanged(ctx, pool, remote.size!));
+      } catch (error) {
+        if (!(error instanceof DownloadError && error.code === 'ERR_RANGE_UNSUPPORTED') || signal.aborted) throw error;
+        this.#warn(error.code, 'server ignores ranges mid-way: downloading with one connection');
+      }
+    } else {
+      this.#warn(
+        'ERR_RANGE_UNSUPPORTED',
+        remote.size === undefined ? 'server sent no length: downloading with one connection' : 'server ignores ranges: downloading with one connection',
+      );
+    }
+    return this.#finish(output, startedAt, await transferSingle(ctx, primary, remote.size));
+  }
+
+  /** The first request, shaped by what is on disk: the first missing range, or a conditional one for a finished file. */
+  async #requestFirst(dispatcher: Dispatcher, signal: AbortSignal, prior: PriorState): Promise<FirstResponse> {
+    const o = this.#options;
+    let range = { first: 0, last: FIRST_WINDOW - 1 };
+    let ifRange: string | undefined;
+    let ifModifiedSince: string | undefined;
+    if (prior.kind === 'partial') {
+      // Its seam with the bytes before it comes along, as for any segment's first request.
+      const first = prior.firstMissing >= SEAM_BYTES ? prior.firstMissing - SEAM_BYTES : prior.firstMissing;
+      range = { first, last: Math.min(prior.missingEnd, prior.firstMissing + FIRST_WINDOW) - 1 };
+      ifRange = prior.etag;
+    } else if (prior.kind === 'file' && !o.force) {
+      ifModifiedSince = new Date(prior.mtimeMs).toUTCString();
+    }
+    const release = await this.#acquire(this.url)?.(signal);
+    try {
+      return await requestFirst({
+        dispatcher,
+        url: this.url,
+        headers: this.#headersFor(this.url),
+        signal,
+        ...range,
+        ifRange,
+        ifModifiedSince,
+        retry: o.retry,
+        headersTimeoutMs: o.stallTimeoutMs,
+        onRetry: (attempt, delayMs, error) => this.emit('retry', { segment: undefined, attempt, delayMs, code: error.code, message: error.message }),
+      });
+    } finally {
+      // The job that adopts the body takes a slot of its own.
+      release?.();
+    }
+  }
+
+  async #probeSource(dispatcher: Dispatcher, url: URL, signal: AbortSignal): Promise<RemoteInfo> {
     const release = await this.#acquire(url)?.(signal);
     try {
-      return await probeRemote({ dispatcher, url, headers: this.#headersFor(url), signal });
+      const o = this.#options;
+      return await probeSource({ dispatcher, url, headers: this.#headersFor(url), signal, retry: o.retry, headersTimeoutMs: o.stallTimeoutMs });
     } finally {
       release?.();
     }
@@ -176,8 +254,8 @@ export class Download extends EventEmitter<DownloadEvents> {
    * Mirrors join only if they serve the same file: same size, ranges, and the same strong ETag
    * where both have one. The others are left out with a warning, never mixed in.
    */
-  async #mirrorSources(probe: (url: URL) => Promise<RemoteInfo>, remote: RemoteInfo): Promise<Source[]> {
-    const probed = await Promise.allSettled(this.#mirrors.map((url) => probe(url)));
+  async #mirrorSources(dispatcher: Dispatcher, remote: RemoteInfo, signal: AbortSignal): Promise<Source[]> {
+    const probed = await Promise.allSettled(this.#mirrors.map((url) => this.#probeSource(dispatcher, url, signal)));
     const sources: Source[] = [];
     probed.forEach((outcome, i) => {
       const url = this.#mirrors[i]!;
@@ -210,8 +288,10 @@ export class Download extends EventEmitter<DownloadEvents> {
     return shared === undefined ? undefined : (signal) => shared.budget.acquire(url.host, shared.priority, signal);
   }
 
-  #context(dispatcher: Dispatcher, signal: AbortSignal, output: string): TransferContext {
+  #context(dispatcher: Dispatcher, signal: AbortSignal, output: string, first: FirstResponse): TransferContext {
     return {
+      first: first.kind === 'body' ? { body: first.body } : undefined,
+      firstByteMs: first.firstByteMs,
       options: this.#options,
       dispatcher,
       signal,
@@ -227,8 +307,9 @@ export class Download extends EventEmitter<DownloadEvents> {
     };
   }
 
-  #finish(output: string, startedAt: number, outcome: TransferOutcome): DownloadResult {
+  #finish(output: string, startedAt: number, outcome: TransferOutcome, alreadyComplete = false): DownloadResult {
     const result: DownloadResult = {
+      alreadyComplete,
       path: output,
       size: outcome.size,
       resumed: outcome.resumedBytes > 0,
@@ -286,7 +367,8 @@ function parseUrl(url: string | URL): URL {
   return parsed;
 }
 
-function defaultName(remote: RemoteInfo, requested: URL): string {
-  const suggested = filenameFromDisposition(remote.contentDisposition) ?? filenameFromUrl(remote.url) ?? filenameFromUrl(requested);
+/** The server's name for the file, else the last part of the URL, else `download`; `remote` undefined: before any answer. */
+function defaultName(remote: RemoteInfo | undefined, requested: URL): string {
+  const suggested = filenameFromDisposition(remote?.contentDisposition) ?? (remote && filenameFromUrl(remote.url)) ?? filenameFromUrl(requested);
   return suggested === undefined ? 'download' : safeBaseName(suggested);
 }

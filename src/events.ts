@@ -29,6 +29,8 @@ export interface Progress {
 
 export interface DownloadResult {
   path: string;
+  /** The file at `path` was already the remote's current file: nothing was downloaded. */
+  alreadyComplete: boolean;
   size: number;
   /** Whether this run continued a previous one. */
   resumed: boolean;

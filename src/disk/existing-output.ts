@@ -1,8 +1,10 @@
 /**
  * A file already at the output path is the user's, and is never overwritten without `force`.
- * Two cases still succeed without a download: it is our own finished download whose manifest
- * was not removed yet (killed right after the final rename: catalogue case 41), or the caller
- * gave a checksum and the file already matches it.
+ * Three cases still succeed without a download: it is our own finished download whose manifest
+ * was not removed yet (killed right after the final rename: catalogue case 41), the caller gave a
+ * checksum and the file already matches it, or it is provably the remote's current file — the
+ * same size and an mtime equal to the server's Last-Modified (segdl gives a published file that
+ * mtime, as curl -R and wget do), or a 304 to If-Modified-Since that names the same Last-Modified.
  */
 import { constants } from 'node:fs';
 import { lstat, open, rm } from 'node:fs/promises';
@@ -20,13 +22,17 @@ export interface ExistingOutputInput {
   manifest: string;
   force: boolean;
   checksum: { algorithm: HashAlgorithm; hex: string } | undefined;
+  /** The download's identity in the manifest. */
   url: string;
-  size: number | undefined;
-  etag: string | undefined;
 }
 
-export type ExistingOutput = { kind: 'none' } | { kind: 'done'; size: number; digest: Digest };
+export type ExistingOutput =
+  | { kind: 'none' }
+  | { kind: 'done'; size: number; digest: Digest }
+  /** A file nothing local proves finished: only the server can say it is current. */
+  | { kind: 'unproven'; size: number };
 
+/** What the disk alone says about a file at the output (no request needed). */
 export async function checkExistingOutput(input: ExistingOutputInput): Promise<ExistingOutput> {
   // Killed between publishing's link() and its unlink of the .part: both names are one file.
   if (await sameFile(input.output, input.part)) await rm(input.part);
@@ -45,7 +51,32 @@ export async function checkExistingOutput(input: ExistingOutputInput): Promise<E
     const digest = await hashFile(input.output, size, input.checksum.algorithm);
     if (digest[input.checksum.algorithm] === input.checksum.hex) return { kind: 'done', size, digest };
   }
-  throw targetExists(input.output);
+  return { kind: 'unproven', size };
+}
+
+export interface RemoteVersion {
+  size: number | undefined;
+  /** The server's Last-Modified, as it sent it. */
+  lastModified: string | undefined;
+  /** The server answered 304 to If-Modified-Since (the output's mtime). */
+  notModified: boolean;
+}
+
+/**
+ * An unproven file is accepted as the remote's current one if its mtime is the server's
+ * Last-Modified and (unless the server said 304 to that very date) its size is the remote's;
+ * never by either alone. Otherwise it is the user's file: refused.
+ */
+export async function confirmCurrent(output: string, size: number, remote: RemoteVersion): Promise<ExistingOutput> {
+  if (remote.lastModified !== undefined) {
+    const info = await lstat(output);
+    const stamp = new Date(Math.floor(info.mtimeMs / 1000) * 1000).toUTCString();
+    // A 304 carries no size: it says the file has not changed since that very Last-Modified.
+    if (stamp === new Date(remote.lastModified).toUTCString() && (remote.notModified || remote.size === size)) {
+      return { kind: 'done', size, digest: await hashFile(output, size, undefined) };
+    }
+  }
+  throw targetExists(output);
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {
@@ -70,7 +101,8 @@ async function finishedEarlier(input: ExistingOutputInput, size: number): Promis
   const loaded = await loadManifest(input.manifest);
   if (loaded.state !== 'ok') return undefined;
   const { data, segments } = loaded;
-  if (data.url !== input.url || data.size !== size || data.size !== input.size || data.etag !== input.etag) return undefined;
+  // The manifest and the disk are proof enough: the file is what that run downloaded and verified.
+  if (data.url !== input.url || data.size !== size) return undefined;
   if (segments.some((s) => s.done !== s.end - s.start || s.hash === undefined)) return undefined;
   const api = await xxhashApi();
   const jobs = segments.map((s) => {

@@ -5,13 +5,7 @@
  * where they really lead (catalogue case 48).
  */
 import { BlockList, isIP } from 'node:net';
-import { createRequire } from 'node:module';
-import type { buildConnector as BuildConnector } from 'undici';
 import { DownloadError } from '../errors.js';
-
-const require = createRequire(import.meta.url);
-// Loaded on its own for the same start-up reason as src/http/agent.ts.
-const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;
 
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
@@ -43,17 +37,9 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** An undici `connect` function that behaves like the default one but refuses private peers. */
-export function guardedConnector(tls: { ca?: string | Buffer | Array<string | Buffer> }): BuildConnector.connector {
-  const connect = buildConnector(tls);
-  return (options, callback) =>
-    connect(options, (error, socket) => {
-      if (error !== null) return callback(error, null);
-      const peer = socket.remoteAddress ?? '';
-      if (isPrivateAddress(peer)) {
-        socket.destroy();
-        return callback(new DownloadError('ERR_BLOCKED_ADDRESS', `refused to connect to ${options.hostname} at private address ${peer}`), null);
-      }
-      return callback(null, socket);
-    });
+/** The refusal for a socket connected to a private peer, or undefined when its peer is public. */
+export function privatePeerError(socket: { remoteAddress?: string | undefined }, hostname: string): DownloadError | undefined {
+  const peer = socket.remoteAddress ?? '';
+  if (!isPrivateAddress(peer)) return undefined;
+  return new DownloadError('ERR_BLOCKED_ADDRESS', `refused to connect to ${hostname} at private address ${peer}`);
 }

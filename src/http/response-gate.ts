@@ -46,10 +46,25 @@ function checkValidators(headers: IncomingHttpHeaders, expected: Expected): void
   }
 }
 
+/** No content or transfer coding and no multipart body: checks a response needs before its range is even read. */
+export function checkBodyForm(status: number, headers: IncomingHttpHeaders, url: string): void {
+  checkEncoding(headers, url);
+  if (status === 206 && /multipart\/byteranges/i.test(header(headers, 'content-type') ?? '')) {
+    throw new DownloadError('ERR_PROTOCOL', 'multipart/byteranges answer to a single range', { url, status });
+  }
+}
+
 function checkEncoding(headers: IncomingHttpHeaders, url: string): void {
   const encoding = header(headers, 'content-encoding');
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
     throw new DownloadError('ERR_PROTOCOL', `server applied Content-Encoding ${encoding} despite Accept-Encoding: identity`, { url });
+  }
+  // undici removes chunked framing and nothing else: a body under any other transfer coding would
+  // be saved still coded. A client that did not ask for one cannot trust it (RFC 9112 §6.1).
+  const transfer = header(headers, 'transfer-encoding');
+  const codings = transfer?.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '') ?? [];
+  if (codings.some((c) => c !== 'chunked')) {
+    throw new DownloadError('ERR_PROTOCOL', `server applied Transfer-Encoding ${transfer} (only chunked is accepted)`, { url });
   }
 }
 
@@ -74,10 +89,7 @@ export function checkRangeResponse(status: number, headers: IncomingHttpHeaders,
     throw new DownloadError('ERR_RANGE_UNSUPPORTED', 'server ignored the Range header (200 instead of 206)', { url, status });
   }
   if (status !== 206) throw new DownloadError('ERR_PROTOCOL', `unexpected status ${status} to a range request`, { url, status });
-  checkEncoding(headers, url);
-  if (/multipart\/byteranges/i.test(header(headers, 'content-type') ?? '')) {
-    throw new DownloadError('ERR_PROTOCOL', 'multipart/byteranges answer to a single range', { url, status });
-  }
+  checkBodyForm(status, headers, url);
   const raw = header(headers, 'content-range');
   const range = parseContentRange(raw);
   if (range?.kind !== 'range') throw new DownloadError('ERR_PROTOCOL', `invalid Content-Range: ${String(raw)}`, { url, status });

@@ -38,6 +38,8 @@ export interface RequestHandle {
   pause(): void;
   resume(): void;
   abort(reason: Error): void;
+  /** Ends the request now as if the sink had all it wanted: `done` resolves (the connection is not reused). */
+  cut(): void;
 }
 
 const MAX_REDIRECTS = 20;
@@ -65,6 +67,9 @@ export function sendRequest(dispatcher: Dispatcher, spec: RequestSpec, sink: Res
     abort(reason) {
       aborted ??= reason;
       controller?.abort(reason);
+    },
+    cut() {
+      handle.abort(new SinkSatisfied('cut short'));
     },
   };
   handle.done = (async () => {
@@ -155,6 +160,9 @@ function dispatchOnce(
           else onController(controller);
         },
         onResponseStart(controller, statusCode, headers) {
+          // Informational heads (103 Early Hints, an unsolicited 100) are not the answer and their
+          // headers never apply to the body (RFC 9110 §15.2): undici parses on to the final one.
+          if (statusCode < 200) return;
           headReceived = true;
           if (REDIRECT_STATUSES.has(statusCode) && headers.location !== undefined) {
             redirect = headers.location;
@@ -184,6 +192,7 @@ function dispatchOnce(
         },
         onResponseError(_controller, error) {
           if (settled) return;
+          if (error instanceof SinkSatisfied) return settle(undefined);
           if (spec.signal.aborted) settle(spec.signal.reason);
           else settle(error instanceof DownloadError ? error : classify(error, headReceived, url.href));
         },

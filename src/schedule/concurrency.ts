@@ -1,19 +1,15 @@
 /**
- * How many connections one download may use right now. It starts at 8 and doubles while every
- * connection it opened is streaming (so a host that limits connections sees few refusals). A
- * 429/503 brings it down to the connections that work; after a quiet second it probes one more,
- * so a transient refusal does not cost the rest of the download.
+ * How many connections one download may use right now. It starts where the scheduler says (the
+ * connections worth opening, or the maximum) and does not ramp: `open` sets a new target at once.
+ * A host that pushes back (429/503, refused or reset connections) brings it down to the
+ * connections that work; after a quiet second it probes one more, so a transient refusal does
+ * not cost the rest of the download.
  *
  * In adaptive mode a doubling must also pay: once the new connections have settled, the
  * aggregate throughput has to have risen by a margin, or growth stops there (more connections
  * to a server that is already saturated, or a client that is CPU-bound, only add overhead).
  * Pure: the scheduler reports what happened, this answers with a limit.
  */
-/**
- * Connections opened at first. Enough that one doubling reaches the usual maximum of 16 (each
- * step costs a round trip), few enough that a host allowing 4 sees only a handful of refusals.
- */
-const INITIAL = 8;
 /** Adaptive mode starts with few and lets measurements justify every step. */
 const ADAPTIVE_INITIAL = 2;
 /** Time without refusals before trying one more connection than the host last accepted. */
@@ -29,7 +25,7 @@ export class ConcurrencyControl {
   #limit: number;
   #ceiling: number;
   #lastOverload = Number.NEGATIVE_INFINITY;
-  #lastGrowth: { at: number; rateBefore: number } | undefined;
+  #lastGrowth: { rateBefore: number } | undefined;
   /** Adaptive: since when (and from which byte count) every allowed connection has streamed at this limit. */
   #full: { since: number; bytes: number } | undefined;
 
@@ -37,7 +33,13 @@ export class ConcurrencyControl {
     this.#max = max;
     this.#ceiling = max;
     this.#adaptive = options.adaptive ?? false;
-    this.#limit = Math.min(max, options.initial ?? (this.#adaptive ? ADAPTIVE_INITIAL : INITIAL));
+    this.#limit = Math.min(max, options.initial ?? (this.#adaptive ? ADAPTIVE_INITIAL : max));
+  }
+
+  /** Raises the limit to `target` now (within the maximum and what the host last accepted); adaptive mode keeps its own pace. */
+  open(target: number): number {
+    if (!this.#adaptive) this.#limit = Math.max(this.#limit, Math.min(target, this.#ceiling));
+    return this.#limit;
   }
 
   get limit(): number {
@@ -46,30 +48,28 @@ export class ConcurrencyControl {
 
   /**
    * `streaming` connections are receiving body bytes, `received` is the download's byte count so
-   * far; grows when all allowed connections stream (and, adaptive, when the last step paid: the
-   * average rate over this level's settled period beats the previous level's by GAIN).
+   * far. Adaptive: grows when all allowed connections stream and the last step paid (the average
+   * rate over this level's settled period beats the previous level's by GAIN). Both modes probe
+   * one more connection a quiet second after the host last refused one.
    */
   evaluate(streaming: number, now: number, received: number): number {
     if (streaming < this.#limit) {
       this.#full = undefined;
       return this.#limit;
     }
-    if (this.#limit < this.#ceiling) {
-      let rate = 0;
-      if (this.#adaptive) {
-        // Judge a level only once all its connections stream, by its average over a settled period.
-        this.#full ??= { since: now, bytes: received };
-        const elapsed = now - this.#full.since;
-        if (elapsed < SETTLE_MS) return this.#limit;
-        rate = ((received - this.#full.bytes) * 1000) / elapsed;
-        if (rate <= 0) return this.#limit;
-        if (this.#lastGrowth !== undefined && rate < this.#lastGrowth.rateBefore * (1 + GAIN)) {
-          this.#ceiling = this.#limit; // the last step did not pay: stay here
-          return this.#limit;
-        }
-        this.#full = undefined;
+    if (this.#adaptive && this.#limit < this.#ceiling) {
+      // Judge a level only once all its connections stream, by its average over a settled period.
+      this.#full ??= { since: now, bytes: received };
+      const elapsed = now - this.#full.since;
+      if (elapsed < SETTLE_MS) return this.#limit;
+      const rate = ((received - this.#full.bytes) * 1000) / elapsed;
+      if (rate <= 0) return this.#limit;
+      if (this.#lastGrowth !== undefined && rate < this.#lastGrowth.rateBefore * (1 + GAIN)) {
+        this.#ceiling = this.#limit; // the last step did not pay: stay here
+        return this.#limit;
       }
-      this.#lastGrowth = { at: now, rateBefore: rate };
+      this.#full = undefined;
+      this.#lastGrowth = { rateBefore: rate };
       this.#limit = Math.min(this.#ceiling, this.#limit * 2);
     } else if (this.#ceiling < this.#max && now - this.#lastOverload >= PROBE_AFTER_MS && this.#lastOverload > Number.NEGATIVE_INFINITY) {
       this.#ceiling++;
@@ -78,7 +78,7 @@ export class ConcurrencyControl {
     return this.#limit;
   }
 
-  /** The host refused a request (429/503): keep the connections that work, and no more for now. */
+  /** The host refused a request (429/503, a refused or reset connection): keep the connections that work, and no more for now. */
   onOverload(streaming: number, now: number): number {
     this.#lastOverload = now;
     this.#limit = streaming > 0 ? Math.min(this.#limit, streaming) : Math.max(1, Math.floor(this.#limit / 2));

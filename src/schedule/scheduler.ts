@@ -8,7 +8,9 @@ import { setMaxListeners } from 'node:events';
 import { debuglog } from 'node:util';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DownloadError, isRetryable, toDownloadError } from '../errors.js';
-import { splitPoint, type Segment } from './plan.js';
+import { planRanges, splitPoint, type Segment } from './plan.js';
+import { connectionsWorthOpening } from './connections-worth.js';
+import { RateProbe } from './rate-probe.js';
 import { ConcurrencyControl } from './concurrency.js';
 import { retryDelay, type RetryOptions } from './retry.js';
 import { sleep } from '../sleep.js';
@@ -54,6 +56,11 @@ export interface SchedulerParams {
   onJobDone?(job: Job): void;
   /** Grow the connection count only while it raises throughput. */
   adaptive?: boolean;
+  /**
+   * Set when the run starts on the download's first response (one connection): its time to first
+   * byte, in ms. More connections open once that response's rate shows how many are worth it.
+   */
+  firstByteMs?: number;
   /** A slot from a budget shared with other downloads, held for each attempt (DownloadQueue). */
   acquire?(signal: AbortSignal): Promise<() => void>;
   now?(): number;
@@ -79,6 +86,18 @@ const CLIENT_BOUND_ELU = 0.8;
 const LONG_RESPONSE_MS = 750;
 /** A connection slower than this fraction of the typical one is a straggler: its response may be cut short. */
 const STRAGGLER_FRACTION = 0.5;
+/**
+ * How long the first response streams before its rate decides the connection count (bounds, ms):
+ * about one first-byte time (a helper opened earlier would not deliver sooner than that anyway),
+ * and long enough to see through a paced server's slices.
+ */
+const DECIDE_MIN_MS = 25;
+const DECIDE_MAX_MS = 60;
+/**
+ * A rate read over a few milliseconds can be a burst (a server's or a proxy's buffers): the count
+ * is looked at again this often with longer measurements, and grows if more connections now pay.
+ */
+const REVISIT_MS = 200;
 
 export function newJob(segment: Segment): Job {
   return { ...segment, received: segment.done, active: false, attemptStartedAt: 0, attemptStartBytes: segment.done, streaming: false };
@@ -112,10 +131,16 @@ export class Scheduler {
   #receivedAtStart = 0;
   #retrySteal: NodeJS.Timeout | undefined;
   #elu = { mark: performance.eventLoopUtilization(), busy: 0 };
+  /** Waiting for the first response's rate before opening more connections. */
+  #decision: { timer: NodeJS.Timeout | undefined; probe?: RateProbe } | undefined;
+  /** The second half of the connections, opened once the first half streams without refusals. */
+  #secondWave: number | undefined;
 
   constructor(params: SchedulerParams) {
     this.#p = params;
-    this.#concurrency = new ConcurrencyControl(params.connections, { adaptive: params.adaptive ?? false });
+    const first = params.firstByteMs !== undefined;
+    this.#concurrency = new ConcurrencyControl(params.connections, { adaptive: params.adaptive ?? false, ...(first ? { initial: 1 } : {}) });
+    if (first) this.#decision = { timer: undefined };
     this.#limit = pLimit(this.#concurrency.limit);
     this.#signal = AbortSignal.any([params.signal, this.#abort.signal]);
     // Every request and every backoff sleep listens to this one signal: many listeners are expected.
@@ -138,12 +163,19 @@ export class Scheduler {
     for (const job of this.#p.jobs) if (job.done < job.end - job.start) this.#launch(job);
     if (this.#running === 0) return;
     // Adaptive mode looks again on a timer: no new response may arrive to trigger a look.
-    const sampler = this.#p.adaptive ? setInterval(() => this.#reconsider(), SAMPLE_MS) : undefined;
+    const sampler = this.#p.adaptive
+      ? setInterval(() => this.#reconsider(), SAMPLE_MS)
+      : this.#decision !== undefined
+        ? setInterval(() => this.#revisit(), REVISIT_MS)
+        : undefined;
+    sampler?.unref();
     try {
       await finished;
     } finally {
       clearInterval(sampler);
       clearTimeout(this.#retrySteal);
+      clearTimeout(this.#decision?.timer);
+      this.#decision?.probe?.finish();
     }
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#p.signal.aborted) throw this.#p.signal.reason;
@@ -222,7 +254,9 @@ export class Scheduler {
         // Retry-After holds every connection of this host only when none is working: if some are
         // streaming, the host refused an extra connection, and the working ones keep going.
         if (error.retryAfterMs !== undefined && this.#streamingCount() === 0) this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + delayMs);
-        if (error.status !== undefined && OVERLOAD_STATUSES.has(error.status) && this.#overloaded()) throw new Requeue();
+        // A refused or reset connection while others stream is the host limiting connections too.
+        const overload = (error.status !== undefined && OVERLOAD_STATUSES.has(error.status)) || (refusedConnection(error) && this.#streamingCount() > 0);
+        if (overload && this.#overloaded()) throw new Requeue();
         job.active = false;
         await sleep(delayMs, this.#signal);
       } finally {
@@ -239,7 +273,89 @@ export class Scheduler {
 
   #onStreaming(job: Job): void {
     job.streaming = true;
+    const decision = this.#decision;
+    if (decision !== undefined && decision.timer === undefined) {
+      const wait = Math.min(DECIDE_MAX_MS, Math.max(DECIDE_MIN_MS, this.#p.firstByteMs!));
+      decision.probe = new RateProbe(() => job.received);
+      decision.timer = setTimeout(() => this.#decide(job, decision.probe!.finish()), wait);
+      decision.timer.unref();
+    }
+    if (this.#secondWave !== undefined && this.#streamingCount() >= this.#limit.concurrency) {
+      this.#limit.concurrency = this.#concurrency.open(this.#secondWave);
+      this.#secondWave = undefined;
+    }
     this.#reconsider();
+  }
+
+  /**
+   * The first response has streamed a little: open the connections worth opening, all planned at
+   * once over what is left (the first one keeps a lead for the round trip the others wait). Half
+   * of them open now and the rest as soon as those stream, so a host that allows few connections
+   * refuses few requests.
+   */
+  #decide(first: Job, rate: number): void {
+    // The first response failed meanwhile: decide on the next one that streams instead.
+    if (!first.active || !first.streaming) {
+      this.#decision = { timer: undefined };
+      return;
+    }
+    this.#decision = undefined;
+    if (this.#signal.aborted || this.#running === 0) return;
+    const remaining = this.#p.jobs.reduce((sum, j) => sum + Math.max(0, j.end - j.start - j.received), 0);
+    const firstByteMs = this.#p.firstByteMs!;
+    const worth = this.#p.adaptive
+      ? this.#p.connections
+      : connectionsWorthOpening({ remainingBytes: remaining, bytesPerSecond: rate, firstByteMs, max: this.#p.connections, minSplitSize: this.#p.minSplitSize });
+    debug('first response: %d B/s after %d ms to its first byte, %d bytes left: %d connection(s)', Math.round(rate), Math.round(firstByteMs), remaining, worth);
+    if (worth <= 1) return;
+    this.#spread(worth, (rate * firstByteMs) / 1000);
+    if (this.#p.adaptive) {
+      this.#reconsider();
+      return;
+    }
+    const firstWave = Math.ceil(worth / 2);
+    this.#limit.concurrency = this.#concurrency.open(firstWave);
+    if (worth > firstWave) this.#secondWave = worth;
+  }
+
+  /** Opens more connections when the rates measured since show that more are worth it (stolen work goes to them). */
+  #revisit(): void {
+    if (this.#decision !== undefined || this.#signal.aborted || this.#limit.concurrency >= this.#p.connections) return;
+    const now = this.#now();
+    const warmed = [...this.#started].filter((j) => j.active && now - j.attemptStartedAt >= WARMUP_MS);
+    if (warmed.length === 0) return;
+    const rate = warmed.reduce((sum, j) => sum + speedOf(j, now), 0) / warmed.length;
+    const remaining = this.#p.jobs.reduce((sum, j) => sum + Math.max(0, j.end - j.start - j.received), 0);
+    const worth = connectionsWorthOpening({
+      remainingBytes: remaining,
+      bytesPerSecond: rate,
+      firstByteMs: this.#p.firstByteMs ?? 0,
+      max: this.#p.connections,
+      minSplitSize: this.#p.minSplitSize,
+    });
+    if (worth <= this.#limit.concurrency) return;
+    this.#secondWave = undefined;
+    this.#limit.concurrency = this.#concurrency.open(worth);
+    debug('connections -> %d (%d B/s per connection, %d bytes left)', this.#limit.concurrency, Math.round(rate), remaining);
+    this.#stealForFreeSlots();
+  }
+
+  /** Re-plans what is left into `count` pieces: each job keeps its first piece, the others become jobs of their own. */
+  #spread(count: number, lead: number): void {
+    const owners = this.#p.jobs.filter((j) => j.end - j.start - j.received > 0);
+    const ranges = owners.map((j) => ({ start: Math.min(j.end, j.start + j.received + (j.active ? Math.round(lead) : 0)), end: j.end }));
+    const pieces = planRanges(ranges, { connections: count, minSplitSize: this.#p.minSplitSize, alignment: this.#p.alignment });
+    owners.forEach((job, i) => {
+      const mine = pieces.filter((piece) => piece.start >= ranges[i]!.start && piece.end <= job.end);
+      if (mine.length < 2) return;
+      job.end = mine[0]!.end; // first, so the job never writes into a piece given away
+      for (const piece of mine.slice(1)) {
+        const added = newJob({ start: piece.start, end: piece.end, done: 0 });
+        this.#p.jobs.push(added);
+        this.#p.onSplit?.(job, added);
+        this.#launch(added);
+      }
+    });
   }
 
   /** Asks the connection control whether to grow, and gives new slots work. */
@@ -255,6 +371,7 @@ export class Scheduler {
 
   /** Lowers the limit after a refusal; true when this job should give its slot back. */
   #overloaded(): boolean {
+    this.#secondWave = undefined;
     const limit = this.#concurrency.onOverload(this.#streamingCount(), this.#now());
     debug('connections -> %d (host refused one; %d streaming, %d active)', limit, this.#streamingCount(), this.#limit.activeCount);
     this.#limit.concurrency = limit;
@@ -360,6 +477,14 @@ function measureElu(state: { mark: ReturnType<typeof performance.eventLoopUtiliz
     state.mark = performance.eventLoopUtilization();
   }
   return state.busy;
+}
+
+/** Codes with which a host turns a connection away (as opposed to DNS failures or timeouts). */
+const REFUSED_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
+function refusedConnection(error: DownloadError): boolean {
+  const cause = (error.cause as { code?: unknown } | undefined)?.code;
+  return error.code === 'ERR_NETWORK' && typeof cause === 'string' && REFUSED_CONNECTION_CODES.has(cause);
 }
 
 function speedOf(job: Job, now: number): number {

@@ -79,6 +79,12 @@ export interface FaultOptions {
   contentLength?: string | string[];
   /** Close after the complete header block, or after the headers without the blank line ending them. Written raw. */
   truncateHeaders?: 'after-headers' | 'no-final-crlf';
+  /** Informational (1xx) heads sent before the final answer, e.g. [103] or [100, 103]; a 103 carries a Link and a Content-Length that must not apply to the body. Written raw. */
+  interim?: number[];
+  /** A Transfer-Encoding list for the body, e.g. 'gzip, chunked': a gzip coding compresses the body, chunked frames it. Written raw. */
+  transferEncoding?: string;
+  /** Write the answer raw without closing the connection (no Connection: close): an unframed answer then never ends. */
+  keepOpen?: boolean;
 }
 
 /** A per-request override, merged over the server's faults. */
@@ -129,6 +135,9 @@ const CHECKS: Record<string, [Check, string]> = {
   chunkFault: [oneOf('bad-size', 'overflow'), "'bad-size' or 'overflow'"],
   contentLength: [isHeaderList, 'a string or a non-empty list of strings without CR, LF or NUL'],
   truncateHeaders: [oneOf('after-headers', 'no-final-crlf'), "'after-headers' or 'no-final-crlf'"],
+  interim: [(v) => Array.isArray(v) && v.length > 0 && v.every((s) => Number.isSafeInteger(s) && s >= 100 && s <= 199), 'a non-empty list of 1xx statuses'],
+  transferEncoding: [isHeaderText, 'a string without CR, LF or NUL'],
+  keepOpen: [isFlag, 'a boolean'],
   'slowConnections.every': [isPositiveInt, 'an integer >= 1'],
   'slowConnections.rateBytesPerSec': [isRate, 'a positive finite number'],
   'unavailable.count': [isCount, 'an integer >= 0'],

@@ -102,7 +102,12 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     }
 
     const early = statusAnswer(plan, stat.size);
-    if (early && plan.utf8Location) return replyRaw(req, record, early.status, early.headers, plan);
+    if (early && (plan.utf8Location || needsRawWrite(plan))) {
+      // Written raw: a UTF-8 Location, 1xx heads first, or (keepOpen) no body and no length at all, so it never ends.
+      if (!plan.keepOpen) return replyRaw(req, record, early.status, early.headers, plan);
+      record.status = early.status;
+      return void (await writeRaw(req.socket, early.status, early.headers, undefined, plan));
+    }
     if (early) return reply(res, record, early.status, early.headers);
 
     const validators = validatorsOf(stat, ctx.faults.generationFor(plan, method), plan.weakEtag === true);

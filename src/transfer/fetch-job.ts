@@ -7,12 +7,13 @@ import type { Dispatcher } from 'undici';
 import type { FileHandle } from 'node:fs/promises';
 import { rangeHeader } from '../http/content-range.js';
 import { DownloadError } from '../errors.js';
+import type { PendingResponse } from '../http/pending-response.js';
 import { checkRangeResponse, checkWholeResponse, type Expected } from '../http/response-gate.js';
 import type { Job, SegmentHash } from '../schedule/scheduler.js';
 import { ConnectionFlow } from './flow.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { StallPolicy } from './stall.js';
-import { sendRequest } from '../http/transport.js';
+import { sendRequest, type ResponseSink } from '../http/transport.js';
 import { SegmentWriter } from '../disk/writer.js';
 
 /**
@@ -35,6 +36,8 @@ export interface FetchContext {
   newHash?: () => SegmentHash;
   /** Bandwidth limits every received byte counts against (the download's, a queue's). */
   limiters?: readonly RateLimiter[];
+  /** The download's first response, if it is still waiting and its body starts at `first`: taken instead of a new request. */
+  adopt?: (first: number) => PendingResponse | undefined;
 }
 
 /** Waits until every byte received is written; a failure before (or of) the flush is thrown. */
@@ -85,8 +88,9 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
       const elapsed = (Date.now() - startedAt) / 1000;
       const speed = elapsed > 0 && job.received > startBytes ? (job.received - startBytes) / elapsed : 0;
       const from = job.start + job.received;
-      job.requestEnd = nextRequestEnd(job, from, speed);
-      const outcome = await fetchRange(ctx, job, signal, onStreaming, writer, job.requestEnd);
+      const pending = ctx.adopt?.(from - seamLength(job));
+      job.requestEnd = pending?.end ?? nextRequestEnd(job, from, speed);
+      const outcome = await fetchRange(ctx, job, signal, onStreaming, writer, job.requestEnd, pending);
       if (outcome === 'already-complete') break; // 416 */size for a range starting at size
       if (job.start + job.received < Math.min(job.requestEnd, job.end)) break; // the response ended early
     }
@@ -104,7 +108,12 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
   }
 }
 
-/** One ranged GET for [start + received, requestEnd) of `job` into `writer`. */
+/** A segment's first request also asks for a few bytes before its start (its seam with the left neighbour). */
+export function seamLength(job: Pick<Job, 'received' | 'start'>): number {
+  return job.received === 0 && job.start >= SEAM_BYTES ? SEAM_BYTES : 0;
+}
+
+/** One ranged GET for [start + received, requestEnd) of `job` into `writer`, or the adopted first response. */
 async function fetchRange(
   ctx: FetchContext,
   job: Job,
@@ -112,9 +121,9 @@ async function fetchRange(
   onStreaming: () => void,
   writer: SegmentWriter,
   requestEnd: number,
+  pending: PendingResponse | undefined,
 ): Promise<'body' | 'already-complete'> {
-  // A segment's first request also asks for a few bytes before its start (its seam with the left neighbour).
-  const seam = job.received === 0 && job.start >= SEAM_BYTES ? Buffer.alloc(SEAM_BYTES) : undefined;
+  const seam = seamLength(job) > 0 ? Buffer.alloc(SEAM_BYTES) : undefined;
   let seamMissing = seam?.length ?? 0;
   const first = job.start + job.received - seamMissing;
   const last = requestEnd - 1;
@@ -123,10 +132,15 @@ async function fetchRange(
   // If-Range only with a strong validator: a changed file then answers 200, never a spliced 206.
   if (ctx.expected.etag !== undefined) headers['if-range'] = ctx.expected.etag;
   const flow = new ConnectionFlow(ctx.limiters ?? []);
-  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, {
+  const sink: ResponseSink = {
     head(response) {
-      const verdict = checkRangeResponse(response.status, response.headers, first, last, { ...ctx.expected, url: response.url.href });
-      complete = verdict.kind === 'already-complete';
+      const expected = { ...ctx.expected, url: response.url.href };
+      // The first response may be a 200 that still advertised ranges: the whole file from byte 0.
+      if (pending?.whole) {
+        if (checkWholeResponse(response.status, response.headers, expected) !== expected.size) throw new DownloadError('ERR_PROTOCOL', 'first response changed size', { url: expected.url });
+      } else {
+        complete = checkRangeResponse(response.status, response.headers, first, last, expected).kind === 'already-complete';
+      }
       if (!complete) onStreaming();
     },
     data(chunk) {
@@ -151,7 +165,8 @@ async function fetchRange(
       // the job's end, or the server sends more than asked).
       return piece.length < room || (piece.length === chunk.length && stop - 1 === last);
     },
-  });
+  };
+  const handle = pending?.adopt(sink, signal) ?? sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, sink);
   await flow.drive(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
   return complete ? 'already-complete' : 'body';
 }
@@ -174,7 +189,7 @@ export async function fetchWhole(
   });
   const headers = { ...ctx.headers, 'accept-encoding': 'identity' };
   const flow = new ConnectionFlow(ctx.limiters ?? []);
-  const handle = sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, {
+  const sink: ResponseSink = {
     head(response) {
       length = checkWholeResponse(response.status, response.headers, { ...ctx.expected, url: response.url.href });
       if (length !== undefined && length > ctx.maxSize) {
@@ -193,7 +208,10 @@ export async function fetchWhole(
       flow.take(piece.length);
       return job.received < job.end;
     },
-  });
+  };
+  // The download's first response, if it was a 200, is this very request.
+  const pending = ctx.adopt?.(0);
+  const handle = pending?.whole ? pending.adopt(sink, signal) : sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, sink);
   let failure: unknown;
   await flow.drive(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href).catch((error: unknown) => {
     failure = error;

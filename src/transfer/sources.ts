@@ -6,7 +6,7 @@
  * hook, keeping all progress, if the new link serves the same file.
  */
 import { DownloadError } from '../errors.js';
-import type { RemoteInfo } from '../http/probe.js';
+import type { RemoteInfo } from '../http/first-request.js';
 
 export interface Source {
   url: URL;

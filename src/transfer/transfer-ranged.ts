@@ -16,7 +16,7 @@ import { checkSeams, readSeam } from '../verify/seams.js';
 import { DiskCheck, hashHex, verifyResumed } from '../verify/segment-check.js';
 import type { Source, SourcePool } from './sources.js';
 import { crashPoint } from '../test-hooks.js';
-import { ALIGNMENT, checkDigest, fetchContextFor, makeScheduler, syncData, type TransferContext, type TransferOutcome } from './transfer.js';
+import { ALIGNMENT, checkDigest, fetchContextFor, makeScheduler, stampMtime, syncData, type TransferContext, type TransferOutcome } from './transfer.js';
 import { PrefixHasher, xxhashApi, type Digest } from '../verify/verify.js';
 
 const debug = debuglog('segdl');
@@ -37,7 +37,8 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     size,
     etag: primary.etag,
     lastModified: primary.lastModified,
-    plan: { connections: o.connections, minSplitSize: o.minSplitSize, alignment: ALIGNMENT },
+    // One job per missing range: how many connections share them is decided once the first response streams.
+    plan: { connections: ctx.firstByteMs === undefined ? o.connections : 1, minSplitSize: o.minSplitSize, alignment: ALIGNMENT },
   });
   if (decision.kind === 'restart') {
     if (decision.remoteChanged && o.ifRemoteChanged === 'fail') {
@@ -123,7 +124,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     let pending: Job[] = jobs;
     let digest: Digest;
     for (let repairs = 0; ; repairs++) {
-      const scheduler = makeScheduler(ctx, pending, o.connections, primary.url, fetch);
+      const scheduler = makeScheduler(ctx, pending, o.connections, primary.url, fetch, repairs === 0 ? ctx.firstByteMs : undefined);
       try {
         await scheduler.run();
       } finally {
@@ -160,6 +161,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       hasher = await PrefixHasher.create(file, o.checksum?.algorithm, (offset, bytes) => diskCheck.observe(offset, bytes));
     }
     checkDigest(ctx, digest, primary.url.href);
+    await stampMtime(file, primary.lastModified);
     if (o.durability === 'power') await file.sync();
     await file.close();
     closed = true;

@@ -3,16 +3,23 @@ import { rm } from 'node:fs/promises';
 import { DownloadError } from '../errors.js';
 import { fetchWhole } from './fetch-job.js';
 import { manifestPath } from '../disk/manifest.js';
-import { openPart, publish } from '../disk/output-files.js';
+import { openPart, publish, regularFileSize } from '../disk/output-files.js';
 import { reportProgress } from './progress.js';
 import { newJob } from '../schedule/scheduler.js';
 import type { Source } from './sources.js';
-import { checkDigest, fetchContextFor, makeScheduler, type TransferContext, type TransferOutcome } from './transfer.js';
+import { checkDigest, fetchContextFor, makeScheduler, stampMtime, type TransferContext, type TransferOutcome } from './transfer.js';
 import { PrefixHasher } from '../verify/verify.js';
 
 export async function transferSingle(ctx: TransferContext, source: Source, size: number | undefined): Promise<TransferOutcome> {
   const o = ctx.options;
-  await rm(manifestPath(ctx.output), { force: true });
+  // One plain stream cannot continue a partial download: say so when one is thrown away.
+  const manifest = manifestPath(ctx.output);
+  if ((await regularFileSize(manifest)) !== undefined || (await regularFileSize(ctx.part)) !== undefined) {
+    ctx.restart(
+      `${size === undefined ? 'the server now sends no length' : 'the server now ignores ranges'}: the partial download cannot be resumed, starting over with one connection`,
+    );
+  }
+  await rm(manifest, { force: true });
   const file = await openPart(ctx.part, true);
   let closed = false;
   const job = newJob({ start: 0, end: size ?? Number.MAX_SAFE_INTEGER, done: 0 });
@@ -38,6 +45,7 @@ export async function transferSingle(ctx: TransferContext, source: Source, size:
     const digest = await hasher.finish(final);
     const verifyMs = performance.now() - lastByteAt;
     checkDigest(ctx, digest, source.url.href);
+    await stampMtime(file, source.lastModified);
     if (o.durability === 'power') await file.sync();
     await file.close();
     closed = true;

@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { DownloadError } from '../errors.js';
 import type { DownloadEvents, Progress } from '../events.js';
 import type { FetchContext } from './fetch-job.js';
+import type { PendingResponse } from '../http/pending-response.js';
 import type { ResolvedOptions } from '../options.js';
 import type { RateLimiter } from './rate-limit.js';
 import { Scheduler, type Job, type SchedulerParams } from '../schedule/scheduler.js';
@@ -19,6 +20,10 @@ export const ALIGNMENT = 64 * 1024;
 
 export interface TransferContext {
   options: ResolvedOptions;
+  /** The download's first response, waiting for the job that starts where its body starts. */
+  first: { body: PendingResponse } | undefined;
+  /** The first request's time to its response head (ms): how long any new connection waits for a byte. */
+  firstByteMs: number | undefined;
   dispatcher: Dispatcher;
   signal: AbortSignal;
   /** The download's identity in the manifest (the requested URL, without credentials). */
@@ -44,7 +49,7 @@ export interface TransferOutcome {
   verifyMs: number;
 }
 
-export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: number, url: URL, fetch: SchedulerParams['fetch']): Scheduler {
+export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: number, url: URL, fetch: SchedulerParams['fetch'], firstByteMs?: number): Scheduler {
   const o = ctx.options;
   const acquire = ctx.acquire?.(url);
   return new Scheduler({
@@ -61,6 +66,7 @@ export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: nu
     onSplit: (_victim, piece) => ctx.emit('segment', { state: 'split', start: piece.start, end: piece.end }),
     onJobDone: (job) => ctx.emit('segment', { state: 'done', start: job.start, end: job.end }),
     ...(acquire === undefined ? {} : { acquire }),
+    ...(firstByteMs === undefined ? {} : { firstByteMs }),
   });
 }
 
@@ -79,7 +85,18 @@ export function fetchContextFor(ctx: TransferContext, source: Source, file: File
     headersTimeoutMs: o.stallTimeoutMs,
     onWritten,
     limiters: ctx.limiters,
+    // Only the source the first request went to can have its answer adopted.
+    adopt: (start) => {
+      const body = source.primary ? ctx.first?.body : undefined;
+      return body?.available && body.start === start ? body : undefined;
+    },
   };
+}
+
+/** Gives the .part the server's Last-Modified before publishing (as curl -R and wget do): a rerun can then tell it is current. */
+export async function stampMtime(file: FileHandle, lastModified: string | undefined): Promise<void> {
+  const when = lastModified === undefined ? Number.NaN : Date.parse(lastModified);
+  if (!Number.isNaN(when)) await file.utimes(new Date(), new Date(when));
 }
 
 export function checkDigest(ctx: TransferContext, digest: Digest, url: string): void {

@@ -1,19 +1,17 @@
 /** Catalogue cases 20-23: bodies that end early, run long, or never start. */
 import { describe, expect, it } from 'vitest';
 import type { FaultPlan, RequestRecord } from '../../src/index.js';
-import { expectExact, expectNoFinal, expectResumable, gets, MiB, rootCode, run, useScratch } from './helpers.js';
+import { expectExact, expectNoFinal, expectNothing, expectResumable, FAST_RETRY, gets, MiB, PACED, rootCode, run, useScratch } from './helpers.js';
 
 const ctx = useScratch();
 const SIZE = 1 * MiB;
-const HALF = SIZE / 2;
 const K = 100_003; // not aligned to anything: the resume point must be exactly it
 
-/** `plan` for the first request of each segment only (a segment is known by its last byte). */
-function firstPerSegment(plan: FaultPlan): (q: RequestRecord) => FaultPlan | undefined {
-  const seen = new Set<number>();
+/** `plan` for the first request of each segment only (a segment is known by its first byte); `seen` collects them. */
+function firstPerSegment(plan: FaultPlan, seen = new Set<number>()): (q: RequestRecord) => FaultPlan | undefined {
   return (q) => {
-    if (q.range === undefined || seen.has(q.range.end)) return undefined;
-    seen.add(q.range.end);
+    if (q.range === undefined || seen.has(q.range.start)) return undefined;
+    seen.add(q.range.start);
     return plan;
   };
 }
@@ -36,7 +34,7 @@ describe('faults in the body (catalogue cases 20-23)', () => {
     const t = await ctx.serve(SIZE, {}, cutFirstSegment({ ...framing, resetAfterBytes: K }));
     const r = await run(t.server.url, ctx.out);
     await expectExact(r, ctx.out, SIZE);
-    const first = gets(t).filter((q) => q.range !== undefined && q.range.end < HALF);
+    const first = gets(t);
     expect(first[0]!.range!.start).toBe(0);
     expect(first[0]!.bytesSent).toBe(K);
     // The retry asks for exactly the first byte not received; nothing below it is fetched again.
@@ -87,19 +85,28 @@ describe('faults in the body (catalogue cases 20-23)', () => {
   it.each([
     ['the connection closes right after the headers', 'after-headers'],
     ['the final CRLF of the headers is missing', 'no-final-crlf'],
-  ] as const)('case 23: %s → the segment is retried and the file is exact', async (_name, truncateHeaders) => {
-    const t = await ctx.serve(SIZE, {}, firstPerSegment({ truncateHeaders }));
+  ] as const)('case 23: %s → the request is retried (the first one included) and the file is exact', async (_name, truncateHeaders) => {
+    const cut = new Set<number>();
+    const t = await ctx.serve(SIZE, PACED, firstPerSegment({ truncateHeaders }, cut));
     const r = await run(t.server.url, ctx.out);
     await expectExact(r, ctx.out, SIZE);
-    expect(r.retries).toHaveLength(2);
+    expect(cut.has(0)).toBe(true);
+    expect(r.retries).toHaveLength(cut.size);
   });
 
-  it.each(['after-headers', 'no-final-crlf'] as const)('case 23: headers cut (%s) on every answer → fails after bounded retries, resumable', async (truncateHeaders) => {
-    const t = await ctx.serve(SIZE, {}, (q) => (q.range ? { truncateHeaders } : undefined));
-    const r = await run(t.server.url, ctx.out, { minSplitSize: HALF });
+  it('case 23: headers never complete (no final CRLF) on every answer → fails after bounded retries of the first request, nothing created', async () => {
+    const t = await ctx.serve(SIZE, {}, (q) => (q.range ? { truncateHeaders: 'no-final-crlf' } : undefined));
+    const r = await run(t.server.url, ctx.out);
     expect(r.error?.code).toBe('ERR_RETRIES_EXHAUSTED');
-    // Two segments, each at most 1 + attempts requests.
-    expect(gets(t).length).toBeLessThanOrEqual(2 * 3);
+    expect(gets(t)).toHaveLength(1 + FAST_RETRY.attempts);
+    await expectNothing(r, ctx.out);
+  });
+
+  it('case 23: complete headers then a close on every answer → the size is known, bounded retries of the body, resumable', async () => {
+    const t = await ctx.serve(SIZE, {}, (q) => (q.range ? { truncateHeaders: 'after-headers' } : undefined));
+    const r = await run(t.server.url, ctx.out);
+    expect(r.error?.code).toBe('ERR_RETRIES_EXHAUSTED');
+    expect(gets(t)).toHaveLength(1 + FAST_RETRY.attempts);
     await expectResumable(r, ctx.out, SIZE);
   });
 

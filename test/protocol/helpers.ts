@@ -20,6 +20,22 @@ export const MiB = 1024 * KiB;
 export const SEED = 'segdl';
 /** Failures are retried, but fast. */
 export const FAST_RETRY = { attempts: 2, minDelayMs: 1, maxDelayMs: 5 };
+/**
+ * A per-connection pace at which two connections pay off for a 1 MiB file (segdl opens a second
+ * connection only when its share takes clearly longer than a first-byte wait), so the download's
+ * first response is followed by segment requests of their own.
+ */
+export const PACED: FaultOptions = { rateBytesPerSec: 1 * MiB };
+
+/** A fault for every request but the download's first one (which also tells the size). */
+export function afterFirst(plan: FaultPlan): (q: RequestRecord) => FaultPlan | undefined {
+  return (q) => (q.index > 0 ? plan : undefined);
+}
+
+/** A fault for the download's first request only. */
+export function firstOnly(plan: FaultPlan): (q: RequestRecord) => FaultPlan | undefined {
+  return (q) => (q.index === 0 ? plan : undefined);
+}
 
 export interface Ctx {
   out: string;
@@ -92,6 +108,12 @@ export async function expectExact(r: Run, dir: string, size: number, seed = SEED
   expect(await readdir(dir)).toEqual(['file.bin']);
 }
 
+/** A failed first request: no final file, and nothing else created either (the size was never learned). */
+export async function expectNothing(r: Run, dir: string): Promise<void> {
+  expect(r.result).toBeUndefined();
+  expect(await readdir(dir)).toEqual([]);
+}
+
 /** I1: nothing at the final path after a failure. */
 export async function expectNoFinal(r: Run, dir: string): Promise<void> {
   expect(r.result).toBeUndefined();
@@ -124,13 +146,20 @@ export function firstStrayByte(part: Buffer, data: Buffer): number {
   return -1;
 }
 
+/** Every request after the first was refused, so none of its bytes (past its 16 seam bytes) reached the .part. */
+export async function expectLaterUntouched(r: Run, t: TestServer): Promise<void> {
+  const later = gets(t).slice(1);
+  expect(later.length).toBeGreaterThan(0);
+  for (const q of later) expect(await untouched(r, q.range!.start + 16, q.range!.end + 1)).toBe(true);
+}
+
 /** Whether [start, end) of the .part is all zero (never written). */
 export async function untouched(r: Run, start: number, end: number): Promise<boolean> {
   const part = await readFile(`${r.output}.part`);
   return part.subarray(start, end).every((b) => b === 0);
 }
 
-/** The GETs the server saw (the probe's HEAD excluded). */
+/** The GETs the server saw (every request segdl sends is a GET). */
 export function gets(server: TestServer): RequestRecord[] {
   return server.server.requests.filter((q) => q.method === 'GET');
 }

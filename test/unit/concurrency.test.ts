@@ -2,14 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { ConcurrencyControl } from '../../src/schedule/concurrency.js';
 
 describe('ConcurrencyControl', () => {
-  it('starts at 8 and doubles whenever every allowed connection streams, up to the maximum', () => {
+  it('does not ramp: it starts at the maximum, or where told, and grows only when opened', () => {
     const c = new ConcurrencyControl(32);
-    expect(c.limit).toBe(8);
-    expect(c.evaluate(7, 0, 0)).toBe(8);
-    expect(c.evaluate(8, 1, 0)).toBe(16);
-    expect(c.evaluate(16, 2, 0)).toBe(32);
-    expect(c.evaluate(32, 3, 0)).toBe(32);
-    expect(new ConcurrencyControl(3).limit).toBe(3);
+    expect(c.limit).toBe(32);
+    const first = new ConcurrencyControl(16, { initial: 1 });
+    expect(first.evaluate(1, 0, 0)).toBe(1); // every connection streams: still no doubling
+    expect(first.open(6)).toBe(6);
+    expect(first.open(3)).toBe(6); // never lowered by open
+    expect(first.open(40)).toBe(16); // never above the maximum
+  });
+
+  it('open stays under what the host last accepted', () => {
+    const c = new ConcurrencyControl(16, { initial: 8 });
+    expect(c.onOverload(4, 0)).toBe(4);
+    expect(c.open(16)).toBe(4);
   });
 
   it('a refusal keeps the streaming connections; a quiet second later it probes one more', () => {
