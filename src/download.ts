@@ -209,6 +209,11 @@ export class Download extends EventEmitter<DownloadEvents> {
   /** The first request, shaped by what is on disk: the first missing range, or a conditional one for a finished file. */
   async #requestFirst(dispatcher: Dispatcher, signal: AbortSignal, prior: PriorState): Promise<FirstResponse> {
     const o = this.#options;
+    if (prior.kind === 'complete') {
+      // Every byte is on disk and hashed: verify and publish, nothing to ask the server.
+      const { size, etag, lastModified } = prior;
+      return { kind: 'known', remote: { url: this.url, size, acceptsRanges: true, etag, lastModified, contentDisposition: undefined }, firstByteMs: undefined };
+    }
     let range = { first: 0, last: FIRST_WINDOW - 1 };
     let ifRange: string | undefined;
     let ifModifiedSince: string | undefined;
@@ -240,11 +245,11 @@ export class Download extends EventEmitter<DownloadEvents> {
     }
   }
 
-  async #probeSource(dispatcher: Dispatcher, url: URL, signal: AbortSignal): Promise<RemoteInfo> {
+  async #probeSource(dispatcher: Dispatcher, url: URL, signal: AbortSignal, attempts = this.#options.retry.attempts): Promise<RemoteInfo> {
     const release = await this.#acquire(url)?.(signal);
     try {
       const o = this.#options;
-      return await probeSource({ dispatcher, url, headers: this.#headersFor(url), signal, retry: o.retry, headersTimeoutMs: o.stallTimeoutMs });
+      return await probeSource({ dispatcher, url, headers: this.#headersFor(url), signal, retry: { ...o.retry, attempts }, headersTimeoutMs: o.stallTimeoutMs });
     } finally {
       release?.();
     }
@@ -255,7 +260,8 @@ export class Download extends EventEmitter<DownloadEvents> {
    * where both have one. The others are left out with a warning, never mixed in.
    */
   async #mirrorSources(dispatcher: Dispatcher, remote: RemoteInfo, signal: AbortSignal): Promise<Source[]> {
-    const probed = await Promise.allSettled(this.#mirrors.map((url) => this.#probeSource(dispatcher, url, signal)));
+    // A mirror is optional: one that fails its first request is left out, not retried.
+    const probed = await Promise.allSettled(this.#mirrors.map((url) => this.#probeSource(dispatcher, url, signal, 0)));
     const sources: Source[] = [];
     probed.forEach((outcome, i) => {
       const url = this.#mirrors[i]!;

@@ -68,11 +68,12 @@ export interface RemoteVersion {
  * never by either alone. Otherwise it is the user's file: refused.
  */
 export async function confirmCurrent(output: string, size: number, remote: RemoteVersion): Promise<ExistingOutput> {
-  if (remote.lastModified !== undefined) {
-    const info = await lstat(output);
-    const stamp = new Date(Math.floor(info.mtimeMs / 1000) * 1000).toUTCString();
+  const modified = remote.lastModified === undefined ? Number.NaN : Date.parse(remote.lastModified);
+  if (!Number.isNaN(modified)) {
+    // To the nanosecond: segdl sets a whole second; any later write to the file moves it off that.
+    const { mtimeNs } = await lstat(output, { bigint: true });
     // A 304 carries no size: it says the file has not changed since that very Last-Modified.
-    if (stamp === new Date(remote.lastModified).toUTCString() && (remote.notModified || remote.size === size)) {
+    if (mtimeNs === BigInt(modified) * 1_000_000n && (remote.notModified || remote.size === size)) {
       return { kind: 'done', size, digest: await hashFile(output, size, undefined) };
     }
   }

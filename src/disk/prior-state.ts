@@ -12,6 +12,8 @@ export type PriorState =
   | { kind: 'none' }
   /** A manifest that can resume: the first byte still missing and the ETag its bytes came with. */
   | { kind: 'partial'; firstMissing: number; missingEnd: number; etag: string | undefined }
+  /** A manifest whose every byte is on disk (killed after verification, before the rename): nothing left to ask. */
+  | { kind: 'complete'; size: number; etag: string | undefined; lastModified: string | undefined }
   /** A file at the output and nothing of ours beside it. */
   | { kind: 'file'; size: number; mtimeMs: number };
 
@@ -20,8 +22,9 @@ export async function readPriorState(output: string, url: string): Promise<Prior
   if (loaded?.state === 'ok' && loaded.data.url === url && (await regularFileSize(`${output}.part`)) === loaded.data.size) {
     const gap = [...loaded.segments].sort((a, b) => a.start - b.start).find((s) => s.done < s.end - s.start);
     if (gap !== undefined) return { kind: 'partial', firstMissing: gap.start + gap.done, missingEnd: gap.end, etag: loaded.data.etag };
+    return { kind: 'complete', size: loaded.data.size, etag: loaded.data.etag, lastModified: loaded.data.lastModified };
   }
-  if (loaded?.state === 'missing' && (await regularFileSize(`${output}.part`)) === undefined) {
+  if ((await regularFileSize(`${output}.part`)) === undefined) {
     const info = await lstat(output).catch(() => undefined);
     if (info?.isFile()) return { kind: 'file', size: info.size, mtimeMs: info.mtimeMs };
   }

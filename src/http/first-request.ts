@@ -53,7 +53,9 @@ export type FirstResponse =
   /** A 206 from `first`, or a 200 (the whole file from byte 0): `body` waits for a job to adopt it. */
   | { kind: 'body'; remote: RemoteInfo; body: PendingResponse; firstByteMs: number }
   /** No body to keep: a 416 (its Content-Range total is the size: `*\/0` is an empty file), a 304, or a probe. */
-  | { kind: 'unsatisfied' | 'not-modified'; remote: RemoteInfo; firstByteMs: number };
+  | { kind: 'unsatisfied' | 'not-modified'; remote: RemoteInfo; firstByteMs: number }
+  /** No request at all: a complete manifest already says what the file is. */
+  | { kind: 'known'; remote: RemoteInfo; firstByteMs: undefined };
 
 /** Sends the first request, retrying what a segment would retry (not a 404: a missing file fails at once). */
 export async function requestFirst(params: FirstRequestParams): Promise<FirstResponse> {

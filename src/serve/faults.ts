@@ -85,6 +85,8 @@ export interface FaultOptions {
   transferEncoding?: string;
   /** Write the answer raw without closing the connection (no Connection: close): an unframed answer then never ends. */
   keepOpen?: boolean;
+  /** Ignore If-Modified-Since (answer as if it were not sent), as many servers do for ranged requests. */
+  ignoreConditionals?: boolean;
 }
 
 /** A per-request override, merged over the server's faults. */
@@ -138,6 +140,7 @@ const CHECKS: Record<string, [Check, string]> = {
   interim: [(v) => Array.isArray(v) && v.length > 0 && v.every((s) => Number.isSafeInteger(s) && s >= 100 && s <= 199), 'a non-empty list of 1xx statuses'],
   transferEncoding: [isHeaderText, 'a string without CR, LF or NUL'],
   keepOpen: [isFlag, 'a boolean'],
+  ignoreConditionals: [isFlag, 'a boolean'],
   'slowConnections.every': [isPositiveInt, 'an integer >= 1'],
   'slowConnections.rateBytesPerSec': [isRate, 'a positive finite number'],
   'unavailable.count': [isCount, 'an integer >= 0'],

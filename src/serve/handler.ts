@@ -17,6 +17,7 @@ import { resolveTarget, type Root } from './paths.js';
 import {
   contentRange,
   ifRangeHolds,
+  notModifiedSince,
   parseRange,
   unsatisfiedRange,
   type RangeRequest,
@@ -111,6 +112,11 @@ async function answer(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     if (early) return reply(res, record, early.status, early.headers);
 
     const validators = validatorsOf(stat, ctx.faults.generationFor(plan, method), plan.weakEtag === true);
+    if (!plan.ignoreConditionals && notModifiedSince(single(req.headers['if-modified-since']), single(req.headers['if-none-match']), validators)) {
+      record.status = 304;
+      res.writeHead(304, { etag: validators.etag, 'last-modified': validators.lastModified });
+      return void res.end();
+    }
     const choice = chooseAnswer(range, plan, validators, single(req.headers['if-range']), stat.size);
     const headers = headersFor(choice, plan, validators, stat.size);
     const length = choice.end - choice.start;

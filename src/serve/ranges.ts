@@ -91,6 +91,16 @@ export function ifRangeHolds(ifRange: string | undefined, current: Validators): 
 }
 
 /** `Content-Range` value for a satisfied range (`end` inclusive). */
+/**
+ * If-Modified-Since (RFC 9110 §13.1.3): true when the file has not changed since that date, so the
+ * answer is 304. Ignored when If-None-Match is sent, or when the date cannot be read.
+ */
+export function notModifiedSince(ifModifiedSince: string | undefined, ifNoneMatch: string | undefined, current: Validators): boolean {
+  if (ifModifiedSince === undefined || ifNoneMatch !== undefined) return false;
+  const since = Date.parse(ifModifiedSince);
+  return !Number.isNaN(since) && Date.parse(current.lastModified) <= since;
+}
+
 export function contentRange(start: number, end: number, size: number): string {
   return `bytes ${start}-${end}/${size}`;
 }

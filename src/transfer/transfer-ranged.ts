@@ -137,8 +137,12 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       digest = await hasher.finish(size); // reads the whole file back: the disk check rides along
       verifyMs = performance.now() - lastByteAt;
       debug('verified %d ms after the last byte', Math.round(verifyMs));
-      const bad = [...new Set([...shifted, ...diskCheck.bad])];
-      if (bad.length === 0) break;
+      const caught = [...new Set([...shifted, ...diskCheck.bad])];
+      if (caught.length === 0) break;
+      // A mirror caught lying once is trusted nowhere: every segment it wrote into is fetched again
+      // (two neighbours from the same liar agree at their seam, so the seams alone miss some).
+      const convicted = new Set([...caught].flatMap((job) => [...(contributors.get(job) ?? [])].filter((source) => !source.primary)));
+      const bad = jobs.filter((job) => caught.includes(job) || [...(contributors.get(job) ?? [])].some((source) => convicted.has(source)));
       const what = shifted.length > 0 ? 'bytes at a segment seam disagree' : 'bytes on disk differ from the bytes received';
       if (repairs >= REPAIRS) {
         throw new DownloadError(shifted.length > 0 ? 'ERR_RANGE_MISMATCH' : 'ERR_INTEGRITY', `${what} after ${repairs} re-fetches`, {

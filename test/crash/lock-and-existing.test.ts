@@ -13,6 +13,7 @@ import { dataRange, sha256File } from '../../fixtures/data.js';
 import { runCli } from '../helpers/cli.js';
 import { deadPid, flipByte, jsonEvents, listDir, MiB } from '../helpers/crash.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import type { RequestRecord } from '../../src/index.js';
 
 let out: string;
 let server: TestServer | undefined;
@@ -27,7 +28,7 @@ afterEach(async () => {
 
 const SIZE = 4 * MiB + 123;
 
-async function serve(): Promise<{ args: string[]; output: string; gets: () => number }> {
+async function serve(): Promise<{ args: string[]; output: string; gets: () => number; requests: () => RequestRecord[] }> {
   server = await startServer(SIZE, { rateBytesPerSec: 8 * MiB });
   const s = server.server;
   let mark = 0;
@@ -40,10 +41,15 @@ async function serve(): Promise<{ args: string[]; output: string; gets: () => nu
       mark = s.requests.length;
       return count;
     },
+    // The requests since the previous call, as the server saw them.
+    requests: () => {
+      const seen = s.requests.slice(mark);
+      mark = s.requests.length;
+      return seen;
+    },
   };
 }
 
-const warningsOf = (stdout: string) => jsonEvents(stdout).filter((e) => e['event'] === 'warning').map((e) => e['code']);
 
 describe('the lock (case 43)', () => {
   it('a lock left by a dead process is taken over', async () => {
@@ -106,13 +112,13 @@ describe('killed around the final rename (case 41)', () => {
     const run = await runCli(args, { cwd: out });
     expect(run.code, run.stderr).toBe(0);
     expect(gets()).toBe(0);
-    expect(warningsOf(run.stdout)).toEqual(['ERR_TARGET_EXISTS']); // "already complete and verified"
+    expect(jsonEvents(run.stdout).find((e) => e['event'] === 'result')).toMatchObject({ alreadyComplete: true, bytesFetched: 0 });
     expect(await sha256File(output)).toBe(server!.sha256);
     expect(await listDir(out)).toEqual(['file.bin']);
   });
 
   it('killed after the rename, then the file was changed: it is not taken for finished, and not overwritten without --force', async () => {
-    const { args, output, gets } = await serve();
+    const { args, output, gets, requests } = await serve();
     const killed = await runCli(args, { cwd: out, env: { SEGDL_TEST_CRASH_AT: 'published' } });
     expect(killed.signal).toBe('SIGKILL');
     await flipByte(output, 1000);
@@ -121,7 +127,8 @@ describe('killed around the final rename (case 41)', () => {
     const run = await runCli(args, { cwd: out });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^segdl: ERR_TARGET_EXISTS: .*file\.bin already exists/);
-    expect(gets()).toBe(0);
+    // Its mtime moved off the server's Last-Modified: one conditional request, no body, refused.
+    expect(requests().map((r) => [r.status, r.bytesSent])).toEqual([[304, 0]]);
     expect((await readFile(output)).equals(changed)).toBe(true);
     const forced = await runCli([...args, '--force'], { cwd: out });
     expect(forced.code).toBe(0);
@@ -198,15 +205,17 @@ describe('a file already at the final name (case 38)', () => {
   it.each([
     ['without --checksum', [] as string[]],
     ['with a --checksum it does not match', ['--checksum', `sha256:${'0'.repeat(64)}`]],
-  ])('other content %s: ERR_TARGET_EXISTS, nothing fetched, the file untouched', async (_what, extra) => {
-    const { args, output, gets } = await serve();
+  ])('other content %s: ERR_TARGET_EXISTS, no body fetched, the file untouched', async (_what, extra) => {
+    const { args, output, requests } = await serve();
     const mine = Buffer.from('the user\u2019s own file\n');
     await writeFile(output, mine);
     const before = await stat(output);
     const run = await runCli([...args, ...extra], { cwd: out });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^segdl: ERR_TARGET_EXISTS: .*file\.bin already exists/m);
-    expect(gets()).toBe(0);
+    // One conditional request: the file is newer than the remote's, so the server said 304, no body.
+    const seen = requests();
+    expect(seen.map((r) => [r.status, r.bytesSent, typeof r.headers['if-modified-since']])).toEqual([[304, 0, 'string']]);
     expect((await readFile(output)).equals(mine)).toBe(true);
     expect((await stat(output)).mtimeMs).toBe(before.mtimeMs);
     expect(await listDir(out)).toEqual(['file.bin']);
