@@ -8,13 +8,14 @@ import type { Dispatcher } from 'undici';
 import { guardedConnector } from './http/address-guard.js';
 import { Agent } from './http/agent.js';
 import type { ConnectionBudget } from './schedule/connection-budget.js';
+import type { Scheduler } from './schedule/scheduler.js';
 import { DownloadError, toDownloadError } from './errors.js';
 import type { DownloadEvents, DownloadResult, Progress } from './events.js';
 import { checkExistingOutput } from './disk/existing-output.js';
 import { filenameFromDisposition, filenameFromUrl, safeBaseName } from './disk/filename.js';
 import { acquireLock } from './disk/lock.js';
 import { manifestPath, publicUrl } from './disk/manifest.js';
-import { resolveOptions, type DownloadOptions, type ResolvedOptions } from './options.js';
+import { checkConnections, resolveOptions, type DownloadOptions, type ResolvedOptions } from './options.js';
 import { probeRemote, type RemoteInfo } from './http/probe.js';
 import { RateLimiter } from './transfer/rate-limit.js';
 import { SourcePool, sourceOf, type Source } from './transfer/sources.js';
@@ -33,6 +34,8 @@ export class Download extends EventEmitter<DownloadEvents> {
   readonly #sharedLimiters: RateLimiter[] = [];
   #budget: { budget: ConnectionBudget; priority: number } | undefined;
   #running: Promise<DownloadResult> | undefined;
+  /** The multi-connection scheduler at work, for live `connections` changes. */
+  #scheduler: Scheduler | undefined;
 
   /** Validates the options at once: a bad value throws ERR_INVALID_OPTION here, not later. */
   constructor(url: string | URL, options: DownloadOptions = {}) {
@@ -50,6 +53,16 @@ export class Download extends EventEmitter<DownloadEvents> {
 
   set maxSpeed(bytesPerSecond: number) {
     this.#limiter.bytesPerSecond = bytesPerSecond;
+  }
+
+  /** Connections for this download. Setting it takes effect at once: more start (taking work by stealing), fewer as running segments end. */
+  get connections(): number {
+    return this.#options.connections;
+  }
+
+  set connections(connections: number) {
+    this.#options.connections = checkConnections(connections);
+    this.#scheduler?.setConnections(connections);
   }
 
   /** @internal Counts this download's bytes against a limit shared with others (DownloadQueue). */
@@ -100,6 +113,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     } catch (error) {
       throw signal.aborted ? signal.reason : toDownloadError(error, publicUrl(this.url));
     } finally {
+      this.#scheduler = undefined;
       await ownAgent?.destroy();
     }
   }
@@ -112,7 +126,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     if (remote.size !== undefined && remote.size > o.maxSize) {
       throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
     }
-    const output = resolve(o.output ?? defaultName(remote, this.url));
+    const output = resolve(o.directory ?? '', o.output ?? defaultName(remote, this.url));
     const lock = await acquireLock(output);
     try {
       const primary = sourceOf(remote, this.#headersFor(remote.url), true);
@@ -224,6 +238,9 @@ export class Download extends EventEmitter<DownloadEvents> {
       progress: (p) => this.#progress(p),
       warn: (code, message) => this.#warn(code, message),
       restart: (reason) => this.#restart(reason),
+      onScheduler: (scheduler) => {
+        this.#scheduler = scheduler;
+      },
     };
   }
 

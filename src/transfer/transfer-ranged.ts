@@ -124,6 +124,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     let digest: Digest;
     for (let repairs = 0; ; repairs++) {
       const scheduler = makeScheduler(ctx, pending, o.connections, primary.url, fetch);
+      ctx.onScheduler?.(scheduler);
       try {
         await scheduler.run();
       } finally {
