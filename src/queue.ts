@@ -45,6 +45,12 @@ export interface QueuedDownload extends Promise<DownloadResult> {
   maxSpeed: number;
   /** Its connection count; setting it takes effect at once, also while it runs (see `Download.connections`). */
   connections: number;
+  /**
+   * Replaces the options its download starts with from now on (when its turn comes, or after a
+   * pause). `maxSpeed` and `connections` also reach a running download at once; the rest wait
+   * for its next start.
+   */
+  update(options: QueueItemOptions): void;
   /** Stops it (state saved) until `resume()`; its connections go to the others. */
   pause(): void;
   resume(): void;
@@ -198,6 +204,17 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
           if (limit === undefined) delete item.options.maxSpeed;
           else item.options.maxSpeed = limit;
           if (item.download !== undefined) item.download.maxSpeed = bytesPerSecond;
+        },
+      },
+      update: {
+        value: (next: QueueItemOptions) => {
+          const { paused: _ignored, ...rest } = next;
+          checkConnections(rest.connections ?? DEFAULT_CONNECTIONS);
+          item.options = rest;
+          if (item.download !== undefined) {
+            item.download.maxSpeed = rest.maxSpeed ?? Number.POSITIVE_INFINITY;
+            item.download.connections = rest.connections ?? DEFAULT_CONNECTIONS;
+          }
         },
       },
       connections: {
