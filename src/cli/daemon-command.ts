@@ -89,8 +89,8 @@ export async function runDaemon(argv: string[], out: NodeJS.WriteStream, err: No
     version,
     log: (line) => err.write(`segdl: warning: ${line}\n`),
   });
-  out.write(`${daemon.url}\n`);
   err.write(`segdl: daemon listening on ${daemon.url} (and ws://${daemon.url.slice('http://'.length)})${daemon.restored > 0 ? `, ${daemon.restored} download(s) restored from the session` : ''}\n`);
+  out.write(`${daemon.url}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
