@@ -96,8 +96,8 @@ export function listMethods(): string[] {
 
 /** Runs one method (not system.multicall, which the dispatcher unrolls). */
 export async function callMethod(ctx: MethodContext, method: string, params: readonly unknown[]): Promise<unknown> {
-  const refused = REFUSED[method];
-  if (refused !== undefined) throw new RpcError(refused);
+  // Own properties only: a method named "constructor" or "__proto__" is just unknown.
+  if (Object.hasOwn(REFUSED, method)) throw new RpcError(REFUSED[method]!);
   const handler = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (handler === undefined) throw new RpcError(`No such method: ${method}`);
   return await handler(ctx, params);
