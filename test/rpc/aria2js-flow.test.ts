@@ -26,7 +26,7 @@ describe('aria2.js drives segdl daemon', () => {
     await ws.open();
     const notifications: string[] = [];
     for (const event of ['onDownloadStart', 'onDownloadPause', 'onDownloadStop', 'onDownloadComplete', 'onDownloadError']) {
-      ws.on(event, ([{ gid }]: Array<{ gid: string }>) => notifications.push(`${event} ${gid}`));
+      ws.on(event, (params: Array<{ gid: string }>) => notifications.push(`${event} ${params[0]!.gid}`));
     }
     const progress: unknown[] = [];
     ws.on('segdl.onDownloadProgress', (params: unknown[]) => progress.push(params[0]));
