@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { ProxyAgent } from 'undici';
 import { Download } from '../download.js';
 import { DownloadQueue, type QueueItemOptions } from '../queue.js';
@@ -14,6 +14,7 @@ import { checkOptions, connectionsFor, GLOBAL_DEFAULTS, toItemOptions, type Opti
 import type { DownloadRoots } from './paths.js';
 import { isStopped, Registry, statusOf, type Entry } from './registry.js';
 import { RpcError } from './rpc-error.js';
+import { savedProgress } from './saved-progress.js';
 import type { SessionDownload, SessionFile } from './session.js';
 
 export interface EngineOptions {
@@ -71,7 +72,10 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
     for (const saved of await this.#session.load()) {
       try {
         if (this.#registry.has(saved.gid)) throw new RpcError(`GID ${saved.gid} appears twice`);
-        await this.#add(saved.gid, saved.uris, checkOptions(saved.options, this.roots, 'download'), saved.paused);
+        const entry = await this.#add(saved.gid, saved.uris, checkOptions(saved.options, this.roots, 'download'), saved.paused);
+        const out = entry.options['out'];
+        // Until it runs again, it shows what its manifest says is on disk.
+        if (out !== undefined) entry.progress ??= await savedProgress(join(this.dirOf(entry), out));
         restored++;
       } catch (error) {
         this.emit('warning', `session: download ${saved.gid} (${saved.uris[0]}) not restored: ${(error as Error).message}`);

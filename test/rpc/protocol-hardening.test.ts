@@ -2,7 +2,7 @@
  * The RPC surface by name: protocol errors, limits, secrets, origins, paths. The daemon runs in
  * this process (startDaemon) on 127.0.0.1:0; requests are real HTTP and WebSocket traffic.
  */
-import { mkdir, readdir, symlink } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Aria2 from 'aria2';
@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { startDaemon, type RunningDaemon } from '../../src/rpc/daemon.js';
 import { listenRpc } from '../../src/rpc/transport.js';
 import { runCli } from '../helpers/cli.js';
-import { until } from '../helpers/daemon.js';
+import { startDaemon as spawnDaemon, until } from '../helpers/daemon.js';
 import { useScratch } from '../helpers/scratch.js';
 
 const scratch = useScratch('segdl-rpc-hardening-');
@@ -127,6 +127,22 @@ describe('secret', () => {
     const { code, stderr } = await runCli(['daemon', '--rpc-listen-all', '--rpc-listen-port', '0', '-d', scratch.dir], { env: { SEGDL_RPC_SECRET: '' } });
     expect(code).toBe(2);
     expect(stderr.trim()).toBe('segdl: ERR_INVALID_OPTION: listening beyond loopback (--rpc-listen-all) needs an RPC secret (--rpc-secret-file, SEGDL_RPC_SECRET or --rpc-secret)');
+  });
+
+  it('--rpc-secret-file: the secret comes from the file (the command line stays clean); --rpc-secret warns', async () => {
+    const file = join(scratch.dir, 'secret');
+    await writeFile(file, 'from-the-file\n');
+    const child = await spawnDaemon(['-d', scratch.dir, '--rpc-secret-file', file], { secret: 'from-the-file' });
+    try {
+      expect((await child.client().call('getVersion')).enabledFeatures).toContain('HTTPS');
+      await expect(child.client('other').call('getVersion')).rejects.toMatchObject({ message: 'Unauthorized' });
+    } finally {
+      await child.stop();
+    }
+    const onArgv = await spawnDaemon(['-d', scratch.dir, '--rpc-secret', 'visible', '--rpc-allow-origin-all'], { secret: 'visible' });
+    await onArgv.stop();
+    expect(onArgv.stderr()).toContain('warning: --rpc-secret shows in ps');
+    expect(onArgv.stderr()).toContain('warning: --rpc-allow-origin-all lets every web page');
   });
 
   it('--help says a secret on the command line shows in ps', async () => {

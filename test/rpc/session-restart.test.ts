@@ -67,6 +67,31 @@ describe('segdl daemon --session', () => {
     await second.stop();
   });
 
+  it('after SIGTERM, a paused download comes back paused, showing what is on disk, and finishes when unpaused', async () => {
+    const server = await scratch.server(SIZE, { rateBytesPerSec: 512 * 1024 });
+    const dir = join(scratch.dir, 'dl');
+    const args = ['-d', dir, '--session', join(scratch.dir, 'session.json')];
+    const first = await daemon(args);
+    const client = first.client();
+    const gid = (await client.call('addUri', [server.server.url], { out: 'f.bin', split: '2' })) as string;
+    await until(async () => ((await client.call('tellStatus', gid, ['completedLength'])).completedLength >= MiB ? true : undefined), '1 MiB on disk');
+    await client.call('pause', gid);
+    await until(async () => ((await client.call('tellStatus', gid, ['status'])).status === 'paused' ? true : undefined), 'paused');
+    expect((await first.stop()).code).toBe(0);
+
+    const second = await daemon(args);
+    const again = second.client();
+    const restored = await again.call('tellStatus', gid);
+    expect(restored).toMatchObject({ status: 'paused', totalLength: String(SIZE), numPieces: '8' });
+    expect(Number(restored.completedLength)).toBeGreaterThanOrEqual(MiB);
+    expect(restored.bitfield).toMatch(/^[0-9a-f]{2}$/);
+    server.server.setFaults({});
+    await again.call('unpause', gid);
+    await until(async () => ((await again.call('tellStatus', gid, ['status'])).status === 'complete' ? true : undefined), 'complete');
+    expect(await sha256File(join(dir, 'f.bin'))).toBe(server.sha256);
+    await second.stop();
+  });
+
   it('a session file that is not a segdl session is refused at start, with one line, and left as it was', async () => {
     const session = join(scratch.dir, 'session.json');
     await writeFile(session, 'http://example.invalid/file\n  dir=/tmp\n'); // aria2's input-file format
