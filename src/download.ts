@@ -61,7 +61,9 @@ export class Download extends EventEmitter<DownloadEvents> {
   }
 
   set connections(connections: number) {
-    this.#options.connections = checkConnections(connections);
+    // Unchanged is no change: the scheduler keeps what it learned (a host's refusals).
+    if (checkConnections(connections) === this.#options.connections) return;
+    this.#options.connections = connections;
     this.#scheduler?.setConnections(connections);
   }
 

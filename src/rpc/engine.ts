@@ -96,7 +96,8 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
     if (wanted !== undefined && this.#registry.has(wanted)) throw new RpcError(`GID ${wanted} is not unique.`);
     const gid = wanted ?? newGid((g) => this.#registry.has(g));
     const entry = await this.#add(gid, uris as string[], own, pause === 'true');
-    if (position !== undefined) this.#queue.move(entry.handle.id, position);
+    // A position only means something while it waits (it may have started already, as in aria2).
+    if (position !== undefined && this.#queue.waiting().includes(entry.handle.id)) this.#queue.move(entry.handle.id, position);
     return gid;
   }
 

@@ -37,6 +37,8 @@ const PATH = '/jsonrpc';
 const MAX_IN_FLIGHT = 64;
 /** A WebSocket that lets this much pile up unread is cut rather than grow the daemon's memory. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
+/** readBody's refusal, told apart from a client that went away. */
+const TOO_LARGE = Symbol('too large');
 
 function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -90,7 +92,8 @@ export async function listenRpc(dispatch: Dispatch, options: TransportOptions): 
     if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST, GET, OPTIONS', 'content-length': 0 }).end();
     readBody(req, maxBody).then(
       (text) => dispatch({ text }).then(answer),
-      () => {
+      (error: unknown) => {
+        if (error !== TOO_LARGE) return void req.socket.destroy(); // the client went away mid-body
         json(res, 413, { id: null, jsonrpc: '2.0', error: { code: INVALID_REQUEST, message: `Request too large: the limit is ${maxBody} bytes` } }, { connection: 'close' });
         res.once('finish', () => req.socket.destroy());
       },
@@ -174,7 +177,7 @@ function getRequest(url: URL): Parameters<Dispatch>[0] {
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return reject(new Error('too large'));
+    if (declared > limit) return reject(TOO_LARGE);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -182,7 +185,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       if (size > limit) {
         req.removeAllListeners('data');
         req.pause();
-        reject(new Error('too large'));
+        reject(TOO_LARGE);
         return;
       }
       chunks.push(chunk);
