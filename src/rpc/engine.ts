@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { ProxyAgent } from 'undici';
 import { Download } from '../download.js';
 import { DownloadQueue, type QueueItemOptions } from '../queue.js';
@@ -13,6 +13,7 @@ import { newGid } from './gid.js';
 import { checkOptions, connectionsFor, GLOBAL_DEFAULTS, toItemOptions, type OptionSet } from './options-map.js';
 import type { DownloadRoots } from './paths.js';
 import { isStopped, Registry, statusOf, type Entry } from './registry.js';
+import { followQueue } from './queue-events.js';
 import { RpcError } from './rpc-error.js';
 import { savedProgress } from './saved-progress.js';
 import type { SessionDownload, SessionFile } from './session.js';
@@ -38,8 +39,6 @@ export interface EngineEvents {
 /** Unfinished downloads one daemon takes: a client cannot grow its memory without bound. */
 const MAX_UNFINISHED = 10_000;
 const MAX_URIS = 16;
-/** segdl.onDownloadProgress at most this often per download. */
-const PROGRESS_EVERY_MS = 1000;
 /** Options a running download takes at once; a change to any other restarts it (as aria2 does). */
 const LIVE = new Set(['max-download-limit', 'split', 'max-connection-per-server']);
 
@@ -51,7 +50,6 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
   readonly #global: OptionSet;
   readonly #session: SessionFile | undefined;
   readonly #proxies = new Map<string, ProxyAgent>();
-  readonly #progressSent = new Map<string, number>();
   #closing = false;
 
   constructor(options: EngineOptions) {
@@ -62,7 +60,11 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
     this.#registry = new Registry(options.maxResults ?? 1000);
     this.#queue = new DownloadQueue({ maxConnections: 64, maxConnectionsPerHost: 16, maxRunning: Number(this.#global['max-concurrent-downloads']) });
     this.#applyGlobal();
-    this.#listen();
+    followQueue(this.#queue, this.#registry, {
+      notify: (method, params) => this.emit('notify', { method, params }),
+      dirOf: (entry) => this.dirOf(entry),
+      changed: () => this.#saveSession(),
+    });
   }
 
   /** Brings back the downloads of the session file, in their order; returns how many came back. */
@@ -278,64 +280,6 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
       entry.handle.maxSpeed = Number(effective['max-download-limit']);
       entry.handle.connections = connectionsFor(entry.uris, effective);
     }
-  }
-
-  #notify(method: string, entry: Entry): void {
-    this.emit('notify', { method, params: [{ gid: entry.gid }] });
-  }
-
-  #listen(): void {
-    const q = this.#queue;
-    q.on('state', ({ id, state }) => {
-      const entry = this.#registry.byId(id);
-      if (entry === undefined) return;
-      if (state === 'running') this.#notify('aria2.onDownloadStart', entry);
-      if (state === 'paused') this.#notify('aria2.onDownloadPause', entry);
-      if (state === 'cancelled') this.#stopped(entry, 'aria2.onDownloadStop');
-      this.#saveSession();
-    });
-    q.on('start', ({ id, info }) => {
-      const entry = this.#registry.byId(id);
-      if (entry === undefined) return;
-      entry.info = info;
-      // The name the server chose is kept: a restart from the session finds the same manifest.
-      if (entry.options['out'] === undefined) {
-        entry.options['out'] = relative(this.dirOf(entry), info.path);
-        this.#saveSession();
-      }
-    });
-    q.on('progress', ({ id, progress }) => {
-      const entry = this.#registry.byId(id);
-      if (entry === undefined) return;
-      entry.progress = progress;
-      const now = Date.now();
-      if (now - (this.#progressSent.get(entry.gid) ?? 0) < PROGRESS_EVERY_MS) return;
-      this.#progressSent.set(entry.gid, now);
-      const { transferredBytes, totalBytes, bytesPerSecond } = progress;
-      this.emit('notify', {
-        method: 'segdl.onDownloadProgress',
-        params: [{ gid: entry.gid, completedLength: String(transferredBytes), totalLength: String(totalBytes ?? 0), downloadSpeed: String(Math.round(bytesPerSecond)) }],
-      });
-    });
-    q.on('done', ({ id, result }) => {
-      const entry = this.#registry.byId(id);
-      if (entry === undefined) return;
-      entry.result = result;
-      this.#stopped(entry, 'aria2.onDownloadComplete');
-    });
-    q.on('failed', ({ id, error }) => {
-      const entry = this.#registry.byId(id);
-      if (entry === undefined) return;
-      entry.error = error;
-      this.#stopped(entry, 'aria2.onDownloadError');
-    });
-  }
-
-  #stopped(entry: Entry, notification: string): void {
-    this.#progressSent.delete(entry.gid);
-    for (const old of this.#registry.stop(entry)) this.#queue.forget(old.handle.id);
-    this.#notify(notification, entry);
-    this.#saveSession();
   }
 
   #saveSession(): void {
