@@ -8,13 +8,14 @@ import type { Dispatcher } from 'undici';
 import { makeConnector } from './http/connector.js';
 import { Agent } from './http/agent.js';
 import type { ConnectionBudget } from './schedule/connection-budget.js';
+import type { Scheduler } from './schedule/scheduler.js';
 import { DownloadError, toDownloadError } from './errors.js';
 import type { DownloadEvents, DownloadResult, Progress } from './events.js';
 import { checkExistingOutput, confirmCurrent, type ExistingOutput } from './disk/existing-output.js';
 import { filenameFromDisposition, filenameFromUrl, safeBaseName } from './disk/filename.js';
 import { acquireLock, type OutputLock } from './disk/lock.js';
 import { manifestPath, publicUrl } from './disk/manifest.js';
-import { resolveOptions, type DownloadOptions, type ResolvedOptions } from './options.js';
+import { checkConnections, resolveOptions, type DownloadOptions, type ResolvedOptions } from './options.js';
 import { FIRST_WINDOW, probeSource, requestFirst, type FirstResponse, type RemoteInfo } from './http/first-request.js';
 import { readPriorState, type PriorState } from './disk/prior-state.js';
 import { SEAM_BYTES } from './transfer/fetch-job.js';
@@ -36,6 +37,8 @@ export class Download extends EventEmitter<DownloadEvents> {
   readonly #sharedLimiters: RateLimiter[] = [];
   #budget: { budget: ConnectionBudget; priority: number } | undefined;
   #running: Promise<DownloadResult> | undefined;
+  /** The multi-connection scheduler at work, for live `connections` changes. */
+  #scheduler: Scheduler | undefined;
 
   /** Validates the options at once: a bad value throws ERR_INVALID_OPTION here, not later. */
   constructor(url: string | URL, options: DownloadOptions = {}) {
@@ -53,6 +56,18 @@ export class Download extends EventEmitter<DownloadEvents> {
 
   set maxSpeed(bytesPerSecond: number) {
     this.#limiter.bytesPerSecond = bytesPerSecond;
+  }
+
+  /** Connections for this download. Setting it takes effect at once: more start (taking work by stealing), fewer as running segments end. */
+  get connections(): number {
+    return this.#options.connections;
+  }
+
+  set connections(connections: number) {
+    // Unchanged is no change: the scheduler keeps what it learned (a host's refusals).
+    if (checkConnections(connections) === this.#options.connections) return;
+    this.#options.connections = connections;
+    this.#scheduler?.setConnections(connections);
   }
 
   /** @internal Counts this download's bytes against a limit shared with others (DownloadQueue). */
@@ -102,6 +117,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     } catch (error) {
       throw signal.aborted ? signal.reason : toDownloadError(error, publicUrl(this.url));
     } finally {
+      this.#scheduler = undefined;
       await ownAgent?.destroy();
     }
   }
@@ -113,14 +129,14 @@ export class Download extends EventEmitter<DownloadEvents> {
     // takes ~150 ms longer to compile another module, and the first body would wait for it.
     void xxhashApi().catch(() => {});
     // An output named by the caller is locked and looked at before anything is asked of the server.
-    let held = o.output === undefined ? undefined : await this.#hold(resolve(o.output));
+    let held = o.output === undefined ? undefined : await this.#hold(this.#outputPath(o.output));
     try {
       if (held?.existing.kind === 'done') return this.#already(held.output, held.existing, undefined, startedAt);
       // Otherwise the server may name the file: what an earlier run left at the guessed name shapes the first request.
-      const guess = held?.output ?? resolve(defaultName(undefined, this.url));
+      const guess = held?.output ?? this.#outputPath(defaultName(undefined, this.url));
       let first = await this.#requestFirst(dispatcher, signal, await readPriorState(guess, publicUrl(this.url)));
       try {
-        const output = held?.output ?? resolve(defaultName(first.remote, this.url));
+        const output = held?.output ?? this.#outputPath(defaultName(first.remote, this.url));
         if (first.kind === 'not-modified' && output !== guess) {
           // The condition was about another file than the one the server names: ask again, plainly.
           first = await this.#requestFirst(dispatcher, signal, { kind: 'none' });
@@ -143,6 +159,11 @@ export class Download extends EventEmitter<DownloadEvents> {
     } finally {
       await held?.lock.release();
     }
+  }
+
+  /** Where a name goes: inside the download directory, if one was given. */
+  #outputPath(name: string): string {
+    return resolve(this.#options.directory ?? '', name);
   }
 
   /** Locks `output` and reads what is already there. */
@@ -310,6 +331,9 @@ export class Download extends EventEmitter<DownloadEvents> {
       progress: (p) => this.#progress(p),
       warn: (code, message) => this.#warn(code, message),
       restart: (reason) => this.#restart(reason),
+      onScheduler: (scheduler) => {
+        this.#scheduler = scheduler;
+      },
     };
   }
 

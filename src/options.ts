@@ -9,8 +9,10 @@ export const HASH_ALGORITHMS = ['sha256', 'sha512', 'sha1', 'md5', 'xxh64'] as c
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
 
 export interface DownloadOptions {
-  /** Output path. @default a safe name from Content-Disposition or the URL, in the current directory */
+  /** Output path (relative to `directory`). @default a safe name from Content-Disposition or the URL */
   output?: string;
+  /** Directory for the output. @default the current directory */
+  directory?: string;
   /** Connections (and workers) for this download. @default 8 */
   connections?: number;
   /** Expected digest, `algo:hex` with algo one of sha256, sha512, sha1, md5, xxh64. */
@@ -68,6 +70,7 @@ export interface DownloadOptions {
 
 export interface ResolvedOptions {
   output: string | undefined;
+  directory: string | undefined;
   connections: number;
   checksum: { algorithm: HashAlgorithm; hex: string } | undefined;
   headers: Record<string, string>;
@@ -92,6 +95,7 @@ export interface ResolvedOptions {
 }
 
 const MAX_CONNECTIONS = 64;
+export const DEFAULT_CONNECTIONS = 8;
 
 function invalid(message: string): DownloadError {
   return new DownloadError('ERR_INVALID_OPTION', message);
@@ -102,6 +106,11 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
     throw invalid(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
+}
+
+/** A connection count for one download, as `connections` takes it (also live: `Download.connections`). */
+export function checkConnections(value: unknown): number {
+  return integerIn('connections', value, 1, MAX_CONNECTIONS);
 }
 
 function checkMirrors(mirrors: unknown): string[] {
@@ -160,9 +169,13 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
   if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) {
     throw invalid('Expected `output` to be a non-empty path');
   }
+  if (options.directory !== undefined && (typeof options.directory !== 'string' || options.directory === '')) {
+    throw invalid('Expected `directory` to be a non-empty path');
+  }
   return {
     output: options.output,
-    connections: integerIn('connections', options.connections ?? 8, 1, MAX_CONNECTIONS),
+    directory: options.directory,
+    connections: checkConnections(options.connections ?? DEFAULT_CONNECTIONS),
     checksum: options.checksum === undefined ? undefined : parseChecksum(options.checksum),
     headers: checkHeaders(options.headers ?? {}),
     retry,

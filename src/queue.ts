@@ -1,7 +1,8 @@
 /**
  * Many downloads under one connection budget (global and per host) and, optionally, one
- * bandwidth cap. Each `add` returns the download's result promise, with controls attached.
- * Slots freed by one download (finished, paused, throttled) flow to the others at once.
+ * bandwidth cap and a limit on how many run at once (the others wait in order). Each `add`
+ * returns the download's result promise, with controls attached. Slots freed by one download
+ * (finished, paused, throttled) flow to the others at once.
  */
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
@@ -9,8 +10,8 @@ import { Agent } from './http/agent.js';
 import { ConnectionBudget } from './schedule/connection-budget.js';
 import { Download } from './download.js';
 import { DownloadError } from './errors.js';
-import type { DownloadResult, Progress } from './events.js';
-import type { DownloadOptions } from './options.js';
+import type { DownloadResult, Progress, StartInfo } from './events.js';
+import { checkConnections, DEFAULT_CONNECTIONS, type DownloadOptions } from './options.js';
 import { RateLimiter } from './transfer/rate-limit.js';
 
 export interface QueueOptions {
@@ -20,6 +21,8 @@ export interface QueueOptions {
   maxConnectionsPerHost?: number;
   /** Bandwidth cap for the whole queue in bytes/s; `queue.maxSpeed` changes it. @default no limit */
   maxSpeed?: number;
+  /** Downloads that run at the same time; the others wait in order. `queue.maxRunning` changes it. @default no limit */
+  maxRunning?: number;
   /** Aborting it cancels everything. */
   signal?: AbortSignal;
 }
@@ -27,6 +30,8 @@ export interface QueueOptions {
 export interface QueueItemOptions extends DownloadOptions {
   /** Higher runs first when connections are scarce. @default 0 */
   priority?: number;
+  /** Add it paused: it waits until `resume()`. @default false */
+  paused?: boolean;
 }
 
 export type ItemState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
@@ -36,6 +41,16 @@ export interface QueuedDownload extends Promise<DownloadResult> {
   readonly id: number;
   readonly url: string;
   readonly state: ItemState;
+  /** Its bandwidth cap in bytes/s (Infinity: none); setting it takes effect at once, also while it runs. */
+  maxSpeed: number;
+  /** Its connection count; setting it takes effect at once, also while it runs (see `Download.connections`). */
+  connections: number;
+  /**
+   * Replaces the options its download starts with from now on (when its turn comes, or after a
+   * pause). `maxSpeed` and `connections` also reach a running download at once; the rest wait
+   * for its next start.
+   */
+  update(options: QueueItemOptions): void;
   /** Stops it (state saved) until `resume()`; its connections go to the others. */
   pause(): void;
   resume(): void;
@@ -59,6 +74,10 @@ export interface QueueEvents {
   aggregate: [QueueProgress];
   done: [{ id: number; result: DownloadResult }];
   failed: [{ id: number; error: unknown }];
+  /** An item changed state. */
+  state: [{ id: number; state: ItemState }];
+  /** An item's download found its file and chose its output (again after every pause). */
+  start: [{ id: number; info: StartInfo }];
   idle: [];
 }
 
@@ -71,7 +90,8 @@ interface Item {
   state: ItemState;
   download: Download | undefined;
   last: Progress | undefined;
-  resumeWaiter: (() => void) | undefined;
+  /** Set while the item waits for its turn to run. */
+  wake: (() => void) | undefined;
 }
 
 export class DownloadQueue extends EventEmitter<QueueEvents> {
@@ -81,6 +101,7 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
   readonly #items: Item[] = [];
   readonly #settled = new Set<Promise<unknown>>();
   readonly #signal: AbortSignal | undefined;
+  #maxRunning: number;
   #nextId = 1;
 
   constructor(options: QueueOptions = {}) {
@@ -96,6 +117,7 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
     this.#limiter = new RateLimiter(options.maxSpeed ?? Number.POSITIVE_INFINITY);
     // One keep-alive pool per host for every download: sockets open to a host never exceed its cap.
     this.#dispatcher = new Agent({ connections: perHost, keepAliveTimeout: 10_000 });
+    this.#maxRunning = checkMaxRunning(options.maxRunning ?? Number.POSITIVE_INFINITY);
     this.#signal = options.signal;
     this.#signal?.addEventListener('abort', () => this.cancel(), { once: true });
   }
@@ -108,13 +130,53 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
     this.#limiter.bytesPerSecond = bytesPerSecond;
   }
 
+  /** How many downloads run at once; raising it starts waiting ones at once, lowering it lets running ones finish. */
+  get maxRunning(): number {
+    return this.#maxRunning;
+  }
+
+  set maxRunning(count: number) {
+    this.#maxRunning = checkMaxRunning(count);
+    this.#pump();
+  }
+
+  /** Ids of the items waiting to run (queued or paused), in the order they will start. */
+  waiting(): number[] {
+    return this.#items.filter(isWaiting).map((i) => i.id);
+  }
+
+  /**
+   * Moves a waiting item to `index` among the waiting ones (clamped); returns where it landed.
+   * Throws ERR_INVALID_OPTION for an item that is not waiting.
+   */
+  move(id: number, index: number): number {
+    const item = this.#items.find((i) => i.id === id);
+    if (item === undefined || !isWaiting(item)) throw new DownloadError('ERR_INVALID_OPTION', `item ${id} is not waiting`);
+    const others = this.#items.filter((i) => i !== item && isWaiting(i));
+    const target = Math.max(0, Math.min(Math.trunc(index), others.length));
+    this.#items.splice(this.#items.indexOf(item), 1);
+    const anchor = others[target];
+    const at = anchor !== undefined ? this.#items.indexOf(anchor) : others.length > 0 ? this.#items.indexOf(others.at(-1)!) + 1 : this.#items.length;
+    this.#items.splice(at, 0, item);
+    this.#pump();
+    return target;
+  }
+
+  /** Drops a finished, failed or cancelled item from the queue's books; false if it is not settled. */
+  forget(id: number): boolean {
+    const index = this.#items.findIndex((i) => i.id === id && (i.state === 'done' || i.state === 'failed' || i.state === 'cancelled'));
+    if (index >= 0) this.#items.splice(index, 1);
+    return index >= 0;
+  }
+
   /** Requests in flight right now (all hosts). */
   get connectionsInUse(): number {
     return this.#budget.inUse;
   }
 
   add(url: string, options: QueueItemOptions = {}): QueuedDownload {
-    const item: Item = { id: this.#nextId++, url, options, state: 'queued', download: undefined, last: undefined, resumeWaiter: undefined };
+    const { paused = false, ...rest } = options;
+    const item: Item = { id: this.#nextId++, url, options: rest, state: paused ? 'paused' : 'queued', download: undefined, last: undefined, wake: undefined };
     this.#items.push(item);
     const promise = this.#run(item);
     const settled = promise.then(
@@ -134,6 +196,34 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
       pause: { value: () => this.#pause(item) },
       resume: { value: () => this.#resume(item) },
       cancel: { value: () => this.#cancel(item) },
+      maxSpeed: {
+        get: () => item.download?.maxSpeed ?? item.options.maxSpeed ?? Number.POSITIVE_INFINITY,
+        set: (bytesPerSecond: number) => {
+          // 0 and Infinity mean no limit, as for Download.maxSpeed.
+          const limit = bytesPerSecond > 0 && Number.isFinite(bytesPerSecond) ? bytesPerSecond : undefined;
+          if (limit === undefined) delete item.options.maxSpeed;
+          else item.options.maxSpeed = limit;
+          if (item.download !== undefined) item.download.maxSpeed = bytesPerSecond;
+        },
+      },
+      update: {
+        value: (next: QueueItemOptions) => {
+          const { paused: _ignored, ...rest } = next;
+          checkConnections(rest.connections ?? DEFAULT_CONNECTIONS);
+          item.options = rest;
+          if (item.download !== undefined) {
+            item.download.maxSpeed = rest.maxSpeed ?? Number.POSITIVE_INFINITY;
+            item.download.connections = rest.connections ?? DEFAULT_CONNECTIONS;
+          }
+        },
+      },
+      connections: {
+        get: () => item.options.connections ?? DEFAULT_CONNECTIONS,
+        set: (connections: number) => {
+          item.options.connections = checkConnections(connections);
+          if (item.download !== undefined) item.download.connections = connections;
+        },
+      },
     }) as QueuedDownload;
   }
 
@@ -163,28 +253,33 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
 
   async #run(item: Item): Promise<DownloadResult> {
     for (;;) {
-      if (item.state === 'paused') await new Promise<void>((resolve) => (item.resumeWaiter = resolve));
+      // The turn is given in a later microtask: a pause() right after add() comes first.
+      await new Promise<void>((resolve) => {
+        item.wake = resolve;
+        queueMicrotask(() => this.#pump());
+      });
       if (item.state === 'cancelled') throw new DownloadError('ERR_ABORTED', 'download cancelled');
+      if (item.state !== 'running') continue; // paused (and maybe resumed) between its turn and now
       const { priority = 0, ...options } = item.options;
       const download = new Download(item.url, { ...options, dispatcher: options.dispatcher ?? this.#dispatcher });
       download.shareBudget(this.#budget, priority);
       download.shareLimiter(this.#limiter);
+      download.on('start', (info) => this.emit('start', { id: item.id, info }));
       download.on('progress', (progress) => {
         item.last = progress;
         this.emit('progress', { id: item.id, progress });
         this.emit('aggregate', this.#aggregate());
       });
       item.download = download;
-      item.state = 'running';
       try {
         const result = await download.start();
-        item.state = 'done';
+        this.#setState(item, 'done');
         this.emit('done', { id: item.id, result });
         return result;
       } catch (error) {
         if ((item.state as ItemState) === 'cancelled') throw new DownloadError('ERR_ABORTED', 'download cancelled', { cause: error });
         if (error === PAUSE) continue; // paused (and maybe already resumed): go round again
-        item.state = 'failed';
+        this.#setState(item, 'failed');
         this.emit('failed', { id: item.id, error });
         throw error;
       } finally {
@@ -195,25 +290,43 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
 
   #pause(item: Item): void {
     if (item.state !== 'running' && item.state !== 'queued') return;
-    item.state = 'paused';
+    this.#setState(item, 'paused');
     item.download?.abort(PAUSE);
   }
 
   #resume(item: Item): void {
     if (item.state !== 'paused') return;
-    item.state = 'queued';
-    item.resumeWaiter?.();
-    item.resumeWaiter = undefined;
+    this.#setState(item, 'queued');
   }
 
   #cancel(item: Item): void {
     if (item.state === 'done' || item.state === 'failed' || item.state === 'cancelled') return;
-    const wasPaused = item.state === 'paused';
-    item.state = 'cancelled';
+    this.#setState(item, 'cancelled');
     item.download?.abort(new DownloadError('ERR_ABORTED', 'download cancelled'));
-    if (wasPaused) {
-      item.resumeWaiter?.();
-      item.resumeWaiter = undefined;
+    this.#wake(item); // a waiting item ends at once
+  }
+
+  #setState(item: Item, state: ItemState): void {
+    item.state = state;
+    this.emit('state', { id: item.id, state });
+    if (state !== 'running') this.#pump();
+  }
+
+  #wake(item: Item): void {
+    const wake = item.wake;
+    item.wake = undefined;
+    wake?.();
+  }
+
+  /** Gives waiting items their turn, in order, while fewer than `maxRunning` run. */
+  #pump(): void {
+    let running = this.#items.filter((i) => i.state === 'running').length;
+    for (const item of this.#items) {
+      if (running >= this.#maxRunning) return;
+      if (item.state !== 'queued' || item.wake === undefined) continue;
+      running++;
+      this.#setState(item, 'running');
+      this.#wake(item);
     }
   }
 
@@ -230,4 +343,15 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
     const count = (state: ItemState) => this.#items.filter((i) => i.state === state).length;
     return { transferredBytes: transferred, totalBytes: total, bytesPerSecond: speed, running: count('running'), queued: count('queued') + count('paused'), done: count('done') };
   }
+}
+
+function isWaiting(item: Item): boolean {
+  return item.state === 'queued' || item.state === 'paused';
+}
+
+function checkMaxRunning(count: number): number {
+  if (count !== Number.POSITIVE_INFINITY && (!Number.isInteger(count) || count < 1)) {
+    throw new DownloadError('ERR_INVALID_OPTION', `Expected \`maxRunning\` to be a positive integer or Infinity, got ${String(count)}`);
+  }
+  return count;
 }

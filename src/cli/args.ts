@@ -24,6 +24,7 @@ export class UsageError extends Error {
 export const USAGE = `Usage:
   segdl <url> [options]              download a file with many connections, resumably
   segdl serve <file|dir> [options]   run a local range server (with fault injection)
+  segdl daemon [options]             serve aria2's JSON-RPC for aria2 clients (see daemon --help)
 
 Download options:
   -o, --output FILE        where to save (default: name from the server or the URL,
@@ -74,7 +75,7 @@ export interface DownloadCommand {
   debug: boolean;
 }
 
-export type Command = DownloadCommand | { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; argv: string[] };
+export type Command = DownloadCommand | { kind: 'help' } | { kind: 'version' } | { kind: 'serve' | 'daemon'; argv: string[] };
 
 function sizeOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -104,7 +105,7 @@ function parseHeader(text: string): [string, string] {
 }
 
 export function parseCommand(argv: string[]): Command {
-  if (argv[0] === 'serve') return { kind: 'serve', argv: argv.slice(1) };
+  if (argv[0] === 'serve' || argv[0] === 'daemon') return { kind: argv[0], argv: argv.slice(1) };
   const { values, positionals } = parseOrUsage(argv, {
     output: { type: 'string', short: 'o' },
     connections: { type: 'string', short: 'c' },

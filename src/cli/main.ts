@@ -68,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       case 'serve':
         // Loaded only when asked for: a download never pays for the server's modules.
         return await (await import('./serve-command.js')).runServe(command.argv, process.stdout);
+      case 'daemon':
+        return await (await import('./daemon-command.js')).runDaemon(command.argv, process.stdout, process.stderr, version());
       case 'download':
         return await runDownload(command);
     }

@@ -4,9 +4,9 @@
  * so a process killed at any instant never trusts bytes that are not in the file.
  */
 import { Mutex } from 'async-mutex';
-import { constants } from 'node:fs';
-import { open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeAtomic } from './atomic-write.js';
 import { validateSegments, type Segment } from '../schedule/plan.js';
 import { crashPoint } from '../test-hooks.js';
 import { xxhashApi } from '../verify/verify.js';
@@ -123,21 +123,7 @@ export class ManifestStore {
       await beforeWrite?.();
       const body = JSON.stringify(data);
       const text = JSON.stringify({ body, checksum: await bodyChecksum(body) });
-      const temp = `${this.#path}.tmp`;
-      // 'w' with O_NOFOLLOW semantics would be ideal; mode 0600 keeps URLs private to the user.
-      // Never through a symlink planted at the temp name (catalogue case 54): remove, then create exclusively.
-      await unlink(temp).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
-      const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      try {
-        await file.writeFile(text);
-        if (this.#fsync) await file.sync();
-      } finally {
-        await file.close();
-      }
-      crashPoint('manifest-temp-written');
-      await rename(temp, this.#path);
+      await writeAtomic(this.#path, text, { fsync: this.#fsync, onTempWritten: () => crashPoint('manifest-temp-written') });
       crashPoint('manifest-renamed');
       if (this.#fsync) await syncDirectory(dirname(this.#path));
     });

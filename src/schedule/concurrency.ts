@@ -20,7 +20,7 @@ const SETTLE_MS = 300;
 const GAIN = 0.15;
 
 export class ConcurrencyControl {
-  readonly #max: number;
+  #max: number;
   readonly #adaptive: boolean;
   #limit: number;
   #ceiling: number;
@@ -75,6 +75,18 @@ export class ConcurrencyControl {
       this.#ceiling++;
       this.#limit++;
     }
+    return this.#limit;
+  }
+
+  /**
+   * A new maximum chosen by the caller while the download runs (a live `connections` change).
+   * The limit goes straight to it; adaptive mode keeps earning every step up to it.
+   */
+  setMax(max: number): number {
+    this.#max = max;
+    this.#ceiling = max;
+    this.#limit = this.#adaptive ? Math.min(this.#limit, max) : max;
+    this.#full = undefined;
     return this.#limit;
   }
 

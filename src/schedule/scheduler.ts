@@ -181,6 +181,15 @@ export class Scheduler {
     if (this.#p.signal.aborted) throw this.#p.signal.reason;
   }
 
+  /**
+   * Changes the connection count while running. More start at once, taking work by stealing;
+   * fewer take effect as running segments end (a healthy response is not cut for it).
+   */
+  setConnections(connections: number): void {
+    this.#limit.concurrency = this.#concurrency.setMax(connections);
+    this.#stealForFreeSlots();
+  }
+
   /** The most connections that worked at the same time. */
   get peakConnections(): number {
     return this.#peak;

@@ -125,6 +125,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     let digest: Digest;
     for (let repairs = 0; ; repairs++) {
       const scheduler = makeScheduler(ctx, pending, o.connections, primary.url, fetch, repairs === 0 ? ctx.firstByteMs : undefined);
+      ctx.onScheduler?.(scheduler);
       try {
         await scheduler.run();
       } finally {

@@ -37,6 +37,8 @@ export interface TransferContext {
   progress(progress: Progress): void;
   warn(code: string, message: string): void;
   restart(reason: string): void;
+  /** Told of every multi-connection scheduler as it is made, so a live `connections` change reaches it. */
+  onScheduler?(scheduler: Scheduler): void;
 }
 
 export interface TransferOutcome {
