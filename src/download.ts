@@ -3,10 +3,10 @@
  * and hands the transfer to the ranged or single-stream mode; it owns the events and options.
  */
 import { EventEmitter } from 'node:events';
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { guardedConnector } from './http/address-guard.js';
-import { Agent } from './http/agent.js';
+import { dispatcherFor } from './http/dispatchers.js';
 import type { ConnectionBudget } from './schedule/connection-budget.js';
 import { DownloadError, toDownloadError } from './errors.js';
 import type { DownloadEvents, DownloadResult, Progress } from './events.js';
@@ -76,12 +76,7 @@ export class Download extends EventEmitter<DownloadEvents> {
   async #run(): Promise<DownloadResult> {
     const o = this.#options;
     const signal = o.signal === undefined ? this.#controller.signal : AbortSignal.any([o.signal, this.#controller.signal]);
-    const tls = o.ca === undefined ? {} : { ca: o.ca };
-    const ownAgent =
-      o.dispatcher === undefined
-        ? new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: o.blockPrivateAddresses ? guardedConnector(tls) : tls })
-        : undefined;
-    const dispatcher = o.dispatcher ?? ownAgent!;
+    const dispatcher = await dispatcherFor(o);
     if (process.env['NODE_TLS_REJECT_UNAUTHORIZED'] === '0' && this.url.protocol === 'https:') {
       this.#warn('ERR_TLS', 'NODE_TLS_REJECT_UNAUTHORIZED=0: certificates are NOT being checked');
     }
@@ -99,8 +94,6 @@ export class Download extends EventEmitter<DownloadEvents> {
       }
     } catch (error) {
       throw signal.aborted ? signal.reason : toDownloadError(error, publicUrl(this.url));
-    } finally {
-      await ownAgent?.destroy();
     }
   }
 
@@ -112,7 +105,8 @@ export class Download extends EventEmitter<DownloadEvents> {
     if (remote.size !== undefined && remote.size > o.maxSize) {
       throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
     }
-    const output = resolve(o.output ?? defaultName(remote, this.url));
+    const output = resolve(o.directory ?? '', o.output ?? defaultName(remote, this.url));
+    if (o.directory !== undefined) await mkdir(dirname(output), { recursive: true });
     const lock = await acquireLock(output);
     try {
       const primary = sourceOf(remote, this.#headersFor(remote.url), true);

@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +5,7 @@ import { ProxyAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File, writeDataFile } from '../../fixtures/data.js';
 import { Download, DownloadError, serve, type FaultPlan, type RangeServer, type RequestRecord } from '../../src/index.js';
+import { startHttpProxy } from '../helpers/proxy.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 6 * MiB + 333;
@@ -154,27 +152,10 @@ describe('link refresh', () => {
 describe('custom transport', () => {
   it("downloads through undici's ProxyAgent and a CONNECT proxy on loopback (the proxy counts the tunnels)", async () => {
     const target = await start();
-    const tunnels: string[] = [];
-    const proxy: Server = createServer((_req, res) => res.writeHead(405).end());
-    proxy.on('connect', (req, client, head) => {
-      tunnels.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host!, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (head.length > 0) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    proxy.listen(0, '127.0.0.1');
-    await once(proxy, 'listening');
-    closers.push(async () => {
-      proxy.closeAllConnections();
-      await new Promise((r) => proxy.close(r));
-    });
-    const agent = new ProxyAgent(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    const proxy = await startHttpProxy();
+    closers.push(() => proxy.close());
+    const tunnels = proxy.seen.tunnels;
+    const agent = new ProxyAgent(proxy.url);
     closers.push(() => agent.close());
     const result = await new Download(target.urlFor('file.bin'), { output: join(dir, 'out'), connections: 3, dispatcher: agent }).start();
     expect(result.size).toBe(SIZE);

@@ -25,7 +25,7 @@ export async function startServer(
   size: number,
   faults: FaultOptions = {},
   seed = 'segdl',
-  extra: Pick<ServeOptions, 'faultFor'> = {},
+  extra: Pick<ServeOptions, 'faultFor' | 'tls'> = {},
 ): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'segdl-serve-'));
   const file = join(dir, 'data.bin');
