@@ -4,7 +4,7 @@
  * and indented `name=value` lines set options for the download above them. A line that cannot be
  * read is a usage error naming its line, before anything is downloaded.
  */
-import type { DownloadOptions } from '../options.js';
+import { parseChecksum, type DownloadOptions } from '../options.js';
 import { parseSize } from '../units.js';
 import { parseHeader, UsageError } from './args.js';
 
@@ -39,6 +39,11 @@ const OPTIONS: Record<string, OptionSetter> = {
     const match = /^([a-z0-9-]+)[=:]([0-9a-f]+)$/i.exec(value);
     const algorithm = match ? HASH_TYPES[match[1]!.toLowerCase()] : undefined;
     if (!match || algorithm === undefined) return fail(`checksum= expects TYPE=DIGEST with TYPE sha-1, sha-256, sha-512 or md5, got ${value}`);
+    try {
+      parseChecksum(`${algorithm}:${match[2]}`);
+    } catch (error) {
+      return fail((error as Error).message);
+    }
     entry.options.checksum = `${algorithm}:${match[2]}`;
   },
   header: (entry, value) => {
