@@ -4,6 +4,7 @@
  * failure; with --json every event of every download tagged with its `id`, `url` and `path`.
  * Human output goes to stderr, JSON to stdout.
  */
+import { isAbsolute, relative } from 'node:path';
 import { filenameFromUrl } from '../disk/filename.js';
 import { publicUrl } from '../disk/manifest.js';
 import type { Download } from '../download.js';
@@ -28,6 +29,7 @@ export class BatchReporter {
   readonly #frames: BatchFrames | undefined;
   readonly #block: InstanceType<TtyFrames['LiveBlock']> | undefined;
   readonly #running = new Map<number, FileState>();
+  readonly #paths = new Map<number, string>();
   readonly #view: BatchView;
 
   constructor(mode: ReportMode, files: number, err: NodeJS.WriteStream, out: NodeJS.WritableStream, frames?: BatchFrames) {
@@ -46,6 +48,7 @@ export class BatchReporter {
     this.#refresh();
     download.on('start', (s) => {
       file.path = s.path;
+      this.#paths.set(id, s.path);
       file.name = s.path.split(/[/\\]/).pop() ?? file.name;
       if (s.totalBytes !== undefined) this.#view.totalBytes += s.totalBytes;
       this.#refresh();
@@ -56,7 +59,7 @@ export class BatchReporter {
     }
     if (this.#mode === 'quiet') return;
     if (this.#mode === 'plain') {
-      download.on('start', (s) => this.#line(`segdl: ${this.#label(id)} ${s.url} -> ${s.path} (${s.totalBytes === undefined ? 'size unknown' : formatBytes(s.totalBytes)})`));
+      download.on('start', (s) => this.#line(`segdl: ${this.#label(id)} ${s.url} -> ${shown(s.path)} (${s.totalBytes === undefined ? 'size unknown' : formatBytes(s.totalBytes)})`));
     }
     download.on('warning', (w) => this.#line(`segdl: ${this.#label(id)} warning: ${w.message}`));
     download.on('retry', (r) => this.#line(`segdl: ${this.#label(id)} retry ${r.attempt} in ${Math.round(r.delayMs)} ms: ${r.message}`));
@@ -73,7 +76,7 @@ export class BatchReporter {
     if (this.#mode === 'json' || this.#mode === 'quiet') return this.#refresh();
     const seconds = result.elapsedMs / 1000;
     const speed = seconds > 0 ? `, ${formatBytes(result.bytesFetched / seconds)}/s` : '';
-    this.#line(`segdl: ${this.#label(id)} saved ${result.path} (${formatBytes(result.size)}) in ${seconds.toFixed(2)} s${speed}${result.resumed ? `, resumed ${formatBytes(result.size - result.bytesFetched)}` : ''}`);
+    this.#line(`segdl: ${this.#label(id)} saved ${shown(result.path)} (${formatBytes(result.size)}) in ${seconds.toFixed(2)} s${speed}${result.resumed ? `, resumed ${formatBytes(result.size - result.bytesFetched)}` : ''}`);
   }
 
   failed(id: number, error: unknown): void {
@@ -91,6 +94,11 @@ export class BatchReporter {
   interrupted(id: number): void {
     this.#settle(id);
     this.#refresh();
+  }
+
+  /** The output path of download `id`, once it is known. */
+  pathOf(id: number | undefined): string | null {
+    return (id === undefined ? undefined : this.#paths.get(id)) ?? null;
   }
 
   /** Removes the live block before the closing lines. */
@@ -137,6 +145,12 @@ export function describeError(error: unknown): { code: string; message: string }
     code: error instanceof DownloadError ? error.code : 'ERR_INTERNAL',
     message: error instanceof Error ? error.message : String(error),
   };
+}
+
+/** A path under the current directory as a relative one: a batch's lines stay short. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 function nameOf(url: URL): string {

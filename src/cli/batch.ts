@@ -5,6 +5,7 @@
  * so the same command resumes them all.
  */
 import pLimit from 'p-limit';
+import { publicUrl } from '../disk/manifest.js';
 import type { Download } from '../download.js';
 import { DownloadError } from '../errors.js';
 import type { DownloadResult } from '../events.js';
@@ -75,21 +76,22 @@ export async function runBatch(jobs: Job[], command: DownloadCommand): Promise<n
       ),
     );
     reporter.close();
-    return close(outcomes, command, signal);
+    return close(outcomes, command, signal, reporter);
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
 }
 
-function close(outcomes: Outcome[], command: DownloadCommand, signal: 'SIGINT' | 'SIGTERM' | undefined): number {
+function close(outcomes: Outcome[], command: DownloadCommand, signal: 'SIGINT' | 'SIGTERM' | undefined, reporter: BatchReporter): number {
   const count = (state: Outcome['state']) => outcomes.filter((o) => o.state === state).length;
   if (command.json) {
     const downloads = outcomes.map((o) => ({
       id: o.id ?? null,
-      url: o.job.url.replace(/\/\/[^@/]*@/, '//'),
+      url: publicUrl(new URL(o.job.url)),
       state: o.state,
-      ...(o.state === 'done' ? { path: o.result.path, size: o.result.size, bytesFetched: o.result.bytesFetched, resumed: o.result.resumed, digest: o.result.digest } : {}),
+      path: reporter.pathOf(o.id),
+      ...(o.state === 'done' ? { size: o.result.size, bytesFetched: o.result.bytesFetched, resumed: o.result.resumed, digest: o.result.digest } : {}),
       ...(o.state === 'failed' ? describeError(o.error) : {}),
     }));
     const summary = { event: 'summary', files: outcomes.length, succeeded: count('done'), failed: count('failed'), interrupted: count('interrupted'), notStarted: count('not started'), downloads };
@@ -100,7 +102,7 @@ function close(outcomes: Outcome[], command: DownloadCommand, signal: 'SIGINT' |
     process.stderr.write(`segdl: ${failed.length} of ${outcomes.length} downloads failed:\n`);
     for (const o of failed) {
       const { code, message } = describeError(o.error);
-      process.stderr.write(`segdl:   ${o.job.origin === '' ? '' : `${o.job.origin}: `}${o.job.url.replace(/\/\/[^@/]*@/, '//')}: ${code}: ${message}\n`);
+      process.stderr.write(`segdl:   ${o.job.origin}: ${publicUrl(new URL(o.job.url))}: ${code}: ${message}\n`);
     }
   }
   if (signal !== undefined) {

@@ -60,7 +60,7 @@ Examples:
   segdl URL                                                  # again after Ctrl-C, kill -9, a crash: resumes
   segdl -H "Authorization: Bearer $TOKEN" --max-speed 20M URL
   segdl --mirror https://mirror2.example/big.iso URL         # mix two servers, drop a bad one
-  segdl -d isos -j 3 URL1 URL2 URL3 URL4                      # four files, three at a time, into isos/
+  segdl -d isos -j 3 URL1 URL2 URL3 URL4                     # four files, three at a time, into isos/
   segdl -i urls.txt -d downloads                             # a list as aria2c -i reads it
   printf '%s\\n' URL1 URL2 | segdl -i - -d downloads          # the list on stdin
   segdl --checksum-file https://example.com/SHA256SUMS https://example.com/big.iso

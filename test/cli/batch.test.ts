@@ -27,6 +27,15 @@ describe('many URLs in one command', () => {
     expect(lines.slice(-2)).toEqual(['segdl: 1 of 4 downloads failed:', `segdl:   argument 2: ${missing}: ERR_HTTP_STATUS: server answered 404`]);
   });
 
+  it('one URL with -d: the single-download output, the file inside the new directory', async () => {
+    const server = await scratch.dirServer({ 'one.bin': MiB });
+    const run = await runCli([server.server.urlFor('one.bin'), '-d', 'new/dir'], { cwd: scratch.dir });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^segdl: http:\/\/.* -> .*\/new\/dir\/one\.bin \(1\.0 MiB, up to 8 connections\)\n/);
+    expect(run.stderr).toMatch(/\nsegdl: saved .*\/new\/dir\/one\.bin \(1\.0 MiB\) in /);
+    expect(await sha256File(join(scratch.dir, 'new', 'dir', 'one.bin'))).toBe(server.sha256['one.bin']);
+  });
+
   it('exit 0 when every file succeeded', async () => {
     const server = await scratch.dirServer({ 'x.bin': MiB, 'y.bin': 1 });
     const run = await runCli([server.server.urlFor('x.bin'), server.server.urlFor('y.bin'), '-q'], { cwd: scratch.dir });
@@ -53,9 +62,20 @@ describe('many URLs in one command', () => {
     expect(summary).toMatchObject({ event: 'summary', files: 3, succeeded: 2, failed: 1, interrupted: 0, notStarted: 0 });
     expect(summary['downloads']).toEqual([
       expect.objectContaining({ id: ids.get(urls[0]), url: urls[0], state: 'done', path: join(scratch.dir, 'dl', 'a.bin'), size: 2 * MiB }),
-      { id: ids.get(urls[1]), url: urls[1], state: 'failed', code: 'ERR_HTTP_STATUS', message: 'server answered 404' },
+      { id: ids.get(urls[1]), url: urls[1], state: 'failed', path: null, code: 'ERR_HTTP_STATUS', message: 'server answered 404' },
       expect.objectContaining({ id: ids.get(urls[2]), state: 'done', size: MiB }),
     ]);
+  });
+
+  it('URL credentials never show in a batch: not in events, the summary or the closing list', async () => {
+    const server = await scratch.dirServer({ 'a.bin': MiB });
+    const withSecret = (name: string) => server.server.urlFor(name).replace('http://', 'http://alice:hunter2@');
+    for (const mode of ['--json', '--debug']) {
+      const run = await runCli([mode, '-d', 'dl', withSecret('a.bin'), withSecret('gone.bin')], { cwd: scratch.dir });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`argument 2: ${server.server.urlFor('gone.bin')}: ERR_HTTP_STATUS`);
+      for (const text of [run.stdout, run.stderr]) expect(text).not.toMatch(/hunter2|alice/);
+    }
   });
 
   it('-j 1 runs one file at a time, in order', async () => {

@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,5 +115,21 @@ describe('the CLI reads proxies as curl does', () => {
     const run = await runCli([server.server.url, '-o', 'f', '--connect-timeout', '0.3', '--proxy', silent.url], { cwd: scratch.dir, env: NO_ENV });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^segdl: ERR_PROXY: proxy http:\/\/127\.0\.0\.1:\d+ did not open a tunnel to 127\.0\.0\.1:\d+ within 300 ms\n$/);
+  });
+});
+
+describe('--connect-timeout', () => {
+  it('bounds a direct connection whose TLS handshake never completes', async () => {
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}/f`;
+      const run = await runCli([url, '-o', 'f', '--connect-timeout', '0.3', '--retries', '0'], { cwd: scratch.dir, env: NO_ENV });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^segdl: ERR_NETWORK: network error: Connect Timeout Error \(attempted address: 127\.0\.0\.1:\d+, timeout: 300ms\)\n$/);
+    } finally {
+      silent.close();
+    }
   });
 });

@@ -87,6 +87,16 @@ describe('the proxy option', () => {
     expect(socks.seen.auth.every((a) => a === 'bob:pw')).toBe(true);
   });
 
+  it('blockPrivateAddresses judges a proxied host by what it resolves to (the proxy sees nothing)', async () => {
+    const server = await scratch.server(MiB);
+    const forward = await proxy();
+    for (const url of [server.server.url, server.server.url.replace('127.0.0.1', 'localhost')]) {
+      const error = await download(url, { output: join(scratch.dir, 'f'), proxy: forward.url, blockPrivateAddresses: true, retry: fast }).catch((e: unknown) => e);
+      expect((error as DownloadError).code).toBe('ERR_BLOCKED_ADDRESS');
+    }
+    expect(forward.seen.connections).toBe(0);
+  });
+
   it('a proxy URL without a scheme, with a path, or with an unknown scheme is ERR_INVALID_OPTION at once', () => {
     for (const bad of ['127.0.0.1:3128', 'http://127.0.0.1:3128/path', 'ftp://127.0.0.1:21', 'socks4://127.0.0.1:1080']) {
       expect(() => new Download('http://127.0.0.1:1/f', { proxy: bad })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
