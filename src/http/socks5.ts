@@ -46,7 +46,11 @@ export const socks5Connect: Handshake = async (reader, socket, target, proxy) =>
 
 async function address(hostname: string, remoteDns: boolean): Promise<Buffer> {
   let host = hostname;
-  if (isIP(host) === 0 && !remoteDns) host = (await lookup(host)).address;
+  if (isIP(host) === 0 && !remoteDns) {
+    // One address goes to the proxy, so no happy eyeballs: IPv4 first, as most proxies reach it.
+    const addresses = await lookup(host, { all: true });
+    host = (addresses.find((a) => a.family === 4) ?? addresses[0]!).address;
+  }
   const family = isIP(host);
   if (family === 4) return Buffer.from([1, ...host.split('.').map(Number)]);
   if (family === 6) return Buffer.concat([Buffer.from([4]), ipv6Bytes(host)]);

@@ -97,6 +97,33 @@ describe('the proxy option', () => {
     expect(forward.seen.connections).toBe(0);
   });
 
+  it('socks5:// resolves the name here, socks5h:// lets the proxy resolve it', async () => {
+    const server = await scratch.server(MiB);
+    const socks = await startSocksProxy();
+    proxies.push(socks);
+    const url = server.server.url.replace('127.0.0.1', 'localhost');
+    await download(url, { output: join(scratch.dir, 'a'), connections: 1, proxy: `socks5://127.0.0.1:${socks.port}` });
+    await download(url, { output: join(scratch.dir, 'b'), connections: 1, proxy: `socks5h://127.0.0.1:${socks.port}` });
+    expect(new Set(socks.seen.tunnels)).toEqual(new Set([`127.0.0.1:${server.server.port}`, `localhost:${server.server.port}`]));
+    expect(socks.seen.tunnels[0]).toBe(`127.0.0.1:${server.server.port}`);
+    expect(socks.seen.tunnels.at(-1)).toBe(`localhost:${server.server.port}`);
+  });
+
+  it('a SOCKS5 refusal (target unreachable, wrong credentials, credentials needed) is one ERR_PROXY', async () => {
+    const server = await scratch.server(MiB);
+    const socks = await startSocksProxy({ credentials: 'bob:pw' });
+    proxies.push(socks);
+    const attempt = async (url: string, proxyUrl: string) => {
+      const error = await download(url, { output: join(scratch.dir, 'f'), proxy: proxyUrl, retry: fast }).catch((e: unknown) => e);
+      expect((error as DownloadError).code).toBe('ERR_PROXY');
+      return (error as DownloadError).message;
+    };
+    expect(await attempt('http://127.0.0.1:9/f', `socks5h://bob:pw@127.0.0.1:${socks.port}`)).toMatch(/refused to connect to 127\.0\.0\.1:9: connection refused$/);
+    expect(await attempt(server.server.url, `socks5h://bob:nope@127.0.0.1:${socks.port}`)).toMatch(/refused the SOCKS5 credentials$/);
+    expect(await attempt(server.server.url, `socks5h://127.0.0.1:${socks.port}`)).toMatch(/accepts none of our SOCKS5 authentication methods \(it may need credentials\)$/);
+    expect(server.server.requests).toEqual([]);
+  });
+
   it('a proxy URL without a scheme, with a path, or with an unknown scheme is ERR_INVALID_OPTION at once', () => {
     for (const bad of ['127.0.0.1:3128', 'http://127.0.0.1:3128/path', 'ftp://127.0.0.1:21', 'socks4://127.0.0.1:1080']) {
       expect(() => new Download('http://127.0.0.1:1/f', { proxy: bad })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
