@@ -76,6 +76,19 @@ describe('the proxy option', () => {
     expect(await readdir(scratch.dir)).toEqual([]);
   });
 
+  it('an https:// proxy: TLS to the proxy, for absolute-form requests and for tunnels (TLS inside TLS)', async () => {
+    const plain = await scratch.server(MiB + 3);
+    const secure = await scratch.server(MiB + 5, {}, 'segdl', { tls });
+    const forward = await proxy({ tls });
+    await download(plain.server.url, { output: join(scratch.dir, 'a'), connections: 2, proxy: forward.url, ca: tls.cert });
+    await download(secure.server.url, { output: join(scratch.dir, 'b'), connections: 2, proxy: forward.url, ca: tls.cert });
+    expect(forward.url).toMatch(/^https:/);
+    expect(await sha256File(join(scratch.dir, 'a'))).toBe(plain.sha256);
+    expect(await sha256File(join(scratch.dir, 'b'))).toBe(secure.sha256);
+    expect(forward.seen.forwarded.length).toBe(plain.server.requests.length);
+    expect(forward.seen.tunnels.length).toBe(secure.server.stats.connections);
+  });
+
   it('socks5h:// tunnels every connection, with RFC 1929 credentials', async () => {
     const server = await scratch.server(2 * MiB + 1);
     const socks = await startSocksProxy({ credentials: 'bob:pw' });

@@ -4,7 +4,8 @@
  * SOCKS5 proxy (RFC 1928/1929).
  */
 import { once } from 'node:events';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 
 export interface ProxySeen {
@@ -30,6 +31,8 @@ export interface HttpProxyOptions {
   refuseConnect?: number | 'close' | 'hang';
   /** Require `Proxy-Authorization: Basic base64(user:password)`; 407 otherwise. */
   credentials?: string;
+  /** Listen with TLS (an https:// proxy). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export async function startHttpProxy(options: HttpProxyOptions = {}): Promise<TestProxy> {
@@ -40,7 +43,7 @@ export async function startHttpProxy(options: HttpProxyOptions = {}): Promise<Te
     seen.auth.push(auth);
     return expected === undefined || auth === expected;
   };
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     seen.forwarded.push(req.url ?? '');
     if (!allowed(req.headers)) {
       res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test"' }).end();
@@ -57,8 +60,9 @@ export async function startHttpProxy(options: HttpProxyOptions = {}): Promise<Te
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);
-  });
-  server.on('connection', () => seen.connections++);
+  };
+  const server: Server = options.tls === undefined ? createServer(onRequest) : createHttpsServer(options.tls, onRequest);
+  server.on(options.tls === undefined ? 'connection' : 'secureConnection', () => seen.connections++);
   server.on('connect', (req, client: Socket, head: Buffer) => {
     seen.tunnels.push(req.url ?? '');
     client.on('error', () => undefined);
@@ -76,7 +80,7 @@ export async function startHttpProxy(options: HttpProxyOptions = {}): Promise<Te
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
   });
-  return listening(server, 'http', seen);
+  return listening(server, options.tls === undefined ? 'http' : 'https', seen);
 }
 
 /** A SOCKS5 proxy: no auth, or username/password when `credentials` is `user:password`. */
