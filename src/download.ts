@@ -3,10 +3,10 @@
  * and hands the transfer to the ranged or single-stream mode; it owns the events and options.
  */
 import { EventEmitter } from 'node:events';
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { makeConnector } from './http/connector.js';
-import { Agent } from './http/agent.js';
+import { dispatcherFor } from './http/dispatchers.js';
 import type { ConnectionBudget } from './schedule/connection-budget.js';
 import type { Scheduler } from './schedule/scheduler.js';
 import { DownloadError, toDownloadError } from './errors.js';
@@ -94,11 +94,7 @@ export class Download extends EventEmitter<DownloadEvents> {
   async #run(): Promise<DownloadResult> {
     const o = this.#options;
     const signal = o.signal === undefined ? this.#controller.signal : AbortSignal.any([o.signal, this.#controller.signal]);
-    const ownAgent =
-      o.dispatcher === undefined
-        ? new Agent({ connections: o.connections, keepAliveTimeout: 10_000, connect: makeConnector({ ca: o.ca, blockPrivateAddresses: o.blockPrivateAddresses }) })
-        : undefined;
-    const dispatcher = o.dispatcher ?? ownAgent!;
+    const dispatcher = await dispatcherFor(o);
     if (process.env['NODE_TLS_REJECT_UNAUTHORIZED'] === '0' && this.url.protocol === 'https:') {
       this.#warn('ERR_TLS', 'NODE_TLS_REJECT_UNAUTHORIZED=0: certificates are NOT being checked');
     }
@@ -118,7 +114,6 @@ export class Download extends EventEmitter<DownloadEvents> {
       throw signal.aborted ? signal.reason : toDownloadError(error, publicUrl(this.url));
     } finally {
       this.#scheduler = undefined;
-      await ownAgent?.destroy();
     }
   }
 
@@ -166,9 +161,10 @@ export class Download extends EventEmitter<DownloadEvents> {
     return resolve(this.#options.directory ?? '', name);
   }
 
-  /** Locks `output` and reads what is already there. */
+  /** Locks `output` (creating the download directory if needed) and reads what is already there. */
   async #hold(output: string): Promise<{ output: string; lock: OutputLock; existing: ExistingOutput }> {
     const o = this.#options;
+    if (o.directory !== undefined) await mkdir(dirname(output), { recursive: true });
     const lock = await acquireLock(output);
     try {
       const existing = await checkExistingOutput({ output, part: `${output}.part`, manifest: manifestPath(output), force: o.force, checksum: o.checksum, url: publicUrl(this.url) });
@@ -247,8 +243,9 @@ export class Download extends EventEmitter<DownloadEvents> {
       ifModifiedSince = new Date(prior.mtimeMs).toUTCString();
     }
     const release = await this.#acquire(this.url)?.(signal);
+    let first: FirstResponse | undefined;
     try {
-      return await requestFirst({
+      first = await requestFirst({
         dispatcher,
         url: this.url,
         headers: this.#headersFor(this.url),
@@ -260,9 +257,11 @@ export class Download extends EventEmitter<DownloadEvents> {
         headersTimeoutMs: o.stallTimeoutMs,
         onRetry: (attempt, delayMs, error) => this.emit('retry', { segment: undefined, attempt, delayMs, code: error.code, message: error.message }),
       });
+      return first;
     } finally {
-      // The job that adopts the body takes a slot of its own.
-      release?.();
+      // A body still to come keeps its connection slot: the job that adopts it takes the slot over.
+      if (first?.kind === 'body' && release !== undefined) first.body.holdSlot(release);
+      else release?.();
     }
   }
 
@@ -326,7 +325,14 @@ export class Download extends EventEmitter<DownloadEvents> {
       output,
       part: `${output}.part`,
       limiters: [this.#limiter, ...this.#sharedLimiters],
-      acquire: this.#budget === undefined ? undefined : (url) => this.#acquire(url)!,
+      // The first job to ask runs on the first response's connection: it gets that response's slot.
+      acquire:
+        this.#budget === undefined
+          ? undefined
+          : (url) => {
+              const slot = this.#acquire(url)!;
+              return async (jobSignal) => (first.kind === 'body' ? first.body.takeSlot() : undefined) ?? (await slot(jobSignal));
+            },
       emit: this.emit.bind(this) as TransferContext['emit'],
       progress: (p) => this.#progress(p),
       warn: (code, message) => this.#warn(code, message),

@@ -19,6 +19,12 @@ export type ErrorCode =
   | 'ERR_NETWORK'
   /** The host resolved to a private, loopback or link-local address while those are blocked. */
   | 'ERR_BLOCKED_ADDRESS'
+  /**
+   * The proxy could not be used: unreachable, it refused or dropped the CONNECT tunnel, it asked
+   * for credentials (407), or it did not answer within the connect timeout. Never retried: a
+   * proxy that refuses now refuses the next try too (and undici's own ProxyAgent spins on it).
+   */
+  | 'ERR_PROXY'
   /** The server's certificate was refused (self-signed, expired, wrong host): never retried, never bypassed. */
   | 'ERR_TLS'
   /** No bytes (or too few) arrived within the stall window. */

@@ -1,6 +1,8 @@
 /** User-facing options, their defaults, and the one place that validates them. */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { DownloadError } from './errors.js';
+import { parseProxyUrl, resolveProxySettings, type ProxySettings } from './http/proxy.js';
 import type { Progress } from './events.js';
 import { DEFAULT_RETRY, type RetryOptions } from './schedule/retry.js';
 import type { RefreshUrl } from './transfer/sources.js';
@@ -11,7 +13,10 @@ export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
 export interface DownloadOptions {
   /** Output path (relative to `directory`). @default a safe name from Content-Disposition or the URL */
   output?: string;
-  /** Directory for the output. @default the current directory */
+  /**
+   * Directory to save in, created if missing. `output` is then a path inside it and can never
+   * leave it (no absolute path, no `..` out of it). @default the current directory
+   */
   directory?: string;
   /** Connections (and workers) for this download. @default 8 */
   connections?: number;
@@ -53,8 +58,21 @@ export interface DownloadOptions {
   blockPrivateAddresses?: boolean;
   /** Stops the download, saves its state and rejects with `signal.reason`. */
   signal?: AbortSignal;
-  /** An undici Dispatcher to send requests through (proxy, custom TLS, tests). @default a keep-alive Agent */
+  /**
+   * An undici Dispatcher to send requests through (custom TLS, tests, undici's `EnvHttpProxyAgent`);
+   * `ca`, `proxy`, `blockPrivateAddresses` and `connectTimeoutMs` then do not apply.
+   * @default the process-wide keep-alive pool for these options (shared by every download and queue)
+   */
   dispatcher?: Dispatcher;
+  /**
+   * Proxy for every request: `http://`, `https://`, `socks5://` (names resolved here) or
+   * `socks5h://` (names resolved by the proxy), with `user:password@` if it needs them; `false` for none.
+   * @default from the environment as curl reads it: `http_proxy`, `HTTPS_PROXY`/`https_proxy`,
+   * `ALL_PROXY`/`all_proxy`, and `NO_PROXY`/`no_proxy` for the hosts that bypass it
+   */
+  proxy?: string | false;
+  /** Longest wait for a connection to be ready (TCP, TLS, a proxy's tunnel), in ms. @default 10000 */
+  connectTimeoutMs?: number;
   onProgress?: (progress: Progress) => void;
   /** Overwrite a file that already exists at the output path. @default false */
   force?: boolean;
@@ -86,6 +104,9 @@ export interface ResolvedOptions {
   refreshUrl: RefreshUrl | undefined;
   signal: AbortSignal | undefined;
   dispatcher: Dispatcher | undefined;
+  /** The proxies requests may use (the option or the environment, read once); undefined: none. */
+  proxy: ProxySettings | undefined;
+  connectTimeoutMs: number;
   onProgress: ((progress: Progress) => void) | undefined;
   force: boolean;
   minSplitSize: number;
@@ -159,6 +180,27 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
   return out;
 }
 
+function checkDirectory(directory: unknown, output: string | undefined): string | undefined {
+  if (directory === undefined) return undefined;
+  if (typeof directory !== 'string' || directory === '') throw invalid('Expected `directory` to be a non-empty path');
+  if (output !== undefined) {
+    const inside = relative(resolve(directory), resolve(directory, output));
+    if (isAbsolute(output) || inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+      throw invalid(`Expected \`output\` to be a path inside \`directory\`, got ${output}`);
+    }
+  }
+  return directory;
+}
+
+function checkProxy(proxy: unknown, dispatcher: Dispatcher | undefined): ProxySettings | undefined {
+  if (proxy !== undefined && proxy !== false && typeof proxy !== 'string') throw invalid(`Expected \`proxy\` to be a proxy URL or false, got ${String(proxy)}`);
+  if (dispatcher !== undefined) {
+    if (typeof proxy === 'string') throw invalid('`proxy` and `dispatcher` cannot be combined: give the proxy to your dispatcher');
+    return undefined; // the caller's dispatcher decides
+  }
+  return resolveProxySettings(typeof proxy === 'string' ? parseProxyUrl(proxy) : proxy, process.env);
+}
+
 export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   integerIn('retry.attempts', retry.attempts, 0, 1000);
@@ -169,12 +211,10 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
   if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) {
     throw invalid('Expected `output` to be a non-empty path');
   }
-  if (options.directory !== undefined && (typeof options.directory !== 'string' || options.directory === '')) {
-    throw invalid('Expected `directory` to be a non-empty path');
-  }
+  const directory = checkDirectory(options.directory, options.output);
   return {
     output: options.output,
-    directory: options.directory,
+    directory,
     connections: checkConnections(options.connections ?? DEFAULT_CONNECTIONS),
     checksum: options.checksum === undefined ? undefined : parseChecksum(options.checksum),
     headers: checkHeaders(options.headers ?? {}),
@@ -190,6 +230,8 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
     refreshUrl: options.refreshUrl,
     signal: options.signal,
     dispatcher: options.dispatcher,
+    proxy: checkProxy(options.proxy, options.dispatcher),
+    connectTimeoutMs: integerIn('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1, 3_600_000),
     onProgress: options.onProgress,
     force: options.force ?? false,
     minSplitSize: integerIn('minSplitSize', options.minSplitSize ?? 256 * 1024, 4096, 2 ** 40),

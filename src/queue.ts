@@ -5,8 +5,6 @@
  * (finished, paused, throttled) flow to the others at once.
  */
 import { EventEmitter } from 'node:events';
-import type { Dispatcher } from 'undici';
-import { Agent } from './http/agent.js';
 import { ConnectionBudget } from './schedule/connection-budget.js';
 import { Download } from './download.js';
 import { DownloadError } from './errors.js';
@@ -17,7 +15,7 @@ import { RateLimiter } from './transfer/rate-limit.js';
 export interface QueueOptions {
   /** Requests in flight across all downloads. @default 16 */
   maxConnections?: number;
-  /** Requests in flight (and sockets open) per host. @default 8 */
+  /** Requests in flight (and so sockets in use) per host. @default 8 */
   maxConnectionsPerHost?: number;
   /** Bandwidth cap for the whole queue in bytes/s; `queue.maxSpeed` changes it. @default no limit */
   maxSpeed?: number;
@@ -78,6 +76,8 @@ export interface QueueEvents {
   state: [{ id: number; state: ItemState }];
   /** An item's download found its file and chose its output (again after every pause). */
   start: [{ id: number; info: StartInfo }];
+  /** A Download was created for an item (again after each pause): listen to its own events here. */
+  download: [{ id: number; download: Download }];
   idle: [];
 }
 
@@ -97,7 +97,6 @@ interface Item {
 export class DownloadQueue extends EventEmitter<QueueEvents> {
   readonly #budget: ConnectionBudget;
   readonly #limiter: RateLimiter;
-  readonly #dispatcher: Dispatcher;
   readonly #items: Item[] = [];
   readonly #settled = new Set<Promise<unknown>>();
   readonly #signal: AbortSignal | undefined;
@@ -115,8 +114,6 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
     }
     this.#budget = new ConnectionBudget(max, perHost);
     this.#limiter = new RateLimiter(options.maxSpeed ?? Number.POSITIVE_INFINITY);
-    // One keep-alive pool per host for every download: sockets open to a host never exceed its cap.
-    this.#dispatcher = new Agent({ connections: perHost, keepAliveTimeout: 10_000 });
     this.#maxRunning = checkMaxRunning(options.maxRunning ?? Number.POSITIVE_INFINITY);
     this.#signal = options.signal;
     this.#signal?.addEventListener('abort', () => this.cancel(), { once: true });
@@ -244,11 +241,10 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
     while (this.#settled.size > 0) await Promise.all([...this.#settled]);
   }
 
-  /** Closes the shared connections (call when the queue is no longer needed). */
+  /** Cancels what is left and waits for it to stop. Sockets stay in the process-wide pool (idle ones never keep the process alive). */
   async close(): Promise<void> {
     this.cancel();
     await this.onIdle();
-    await this.#dispatcher.close();
   }
 
   async #run(item: Item): Promise<DownloadResult> {
@@ -261,7 +257,8 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
       if (item.state === 'cancelled') throw new DownloadError('ERR_ABORTED', 'download cancelled');
       if (item.state !== 'running') continue; // paused (and maybe resumed) between its turn and now
       const { priority = 0, ...options } = item.options;
-      const download = new Download(item.url, { ...options, dispatcher: options.dispatcher ?? this.#dispatcher });
+      // Every download shares the process-wide keep-alive pool; the budget keeps a host's requests, and so its sockets, within its cap.
+      const download = new Download(item.url, options);
       download.shareBudget(this.#budget, priority);
       download.shareLimiter(this.#limiter);
       download.on('start', (info) => this.emit('start', { id: item.id, info }));
@@ -271,6 +268,7 @@ export class DownloadQueue extends EventEmitter<QueueEvents> {
         this.emit('aggregate', this.#aggregate());
       });
       item.download = download;
+      this.emit('download', { id: item.id, download });
       try {
         const result = await download.start();
         this.#setState(item, 'done');

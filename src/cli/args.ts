@@ -1,8 +1,11 @@
-/** Command-line parsing with node:util parseArgs: one table of options, one usage text. */
+/** Command-line parsing with node:util parseArgs: one table of options; the usage text is in usage.ts. */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DownloadOptions } from '../options.js';
 import { parseSize } from '../units.js';
+import { version } from './version.js';
 
 /** parseArgs with positionals, its complaints turned into usage errors (exit 2). */
 export function parseOrUsage<T extends NonNullable<ParseArgsConfig['options']>>(
@@ -21,55 +24,22 @@ export class UsageError extends Error {
   readonly code = 'ERR_USAGE';
 }
 
-export const USAGE = `Usage:
-  segdl <url> [options]              download a file with many connections, resumably
-  segdl serve <file|dir> [options]   run a local range server (with fault injection)
-  segdl daemon [options]             serve aria2's JSON-RPC for aria2 clients (see daemon --help)
-
-Download options:
-  -o, --output FILE        where to save (default: name from the server or the URL,
-                           or "download" when neither names a file: a URL ending in /)
-  -c, --connections N      connections to use, 1-64 (default 8)
-      --checksum ALGO:HEX  verify against sha256/sha512/sha1/md5/xxh64 before the final rename
-  -H, --header "K: V"      extra request header (repeatable)
-      --retries N          retries per segment after a failure (default 5)
-      --stall-timeout MS   restart a connection slower than --min-speed over MS (default 10000)
-      --min-speed RATE     least bytes/s a connection must average (default 1K)
-      --max-speed RATE     cap the whole download at RATE bytes/s, e.g. 5M
-      --mirror URL         another URL of the same file (repeatable)
-      --adaptive           add connections only while they raise throughput
-      --block-private      refuse loopback/private/link-local addresses (after DNS)
-      --ca FILE            trust this PEM certificate (self-signed or private CA)
-      --fail-if-changed    fail with ERR_REMOTE_CHANGED instead of starting over
-      --min-split SIZE     smallest piece to split off (default 256K)
-      --durability MODE    process (default) or power (fsync every checkpoint)
-      --max-size SIZE      refuse files larger than SIZE
-  -f, --force              overwrite an existing file at the output path
-  -q, --quiet              print errors only
-      --json               print one JSON object per event, then the result
-      --debug              print stack traces on errors
-  -h, --help               show this help
-  -v, --version            print the version
-
-Exit codes: 0 done and verified, 1 failed, 2 usage error, 3 checksum mismatch,
-            130 interrupted (SIGINT), 143 terminated (SIGTERM); the next run resumes.
-
-Sizes and rates take K, M, G, T suffixes (binary: 1.5G = 1.5 × 2^30).
-
-Examples:
-  segdl https://example.com/big.iso                          # 8 connections, name from the server
-  segdl -c 16 -o disk.img --checksum sha256:<hex> URL        # verified before it gets its name
-  segdl URL                                                  # again after Ctrl-C, kill -9, a crash: resumes
-  segdl -H "Authorization: Bearer $TOKEN" --max-speed 20M URL
-  segdl --mirror https://mirror2.example/big.iso URL         # mix two servers, drop a bad one
-  segdl --json URL | jq -c 'select(.event == "result")'      # machine-readable events
-  segdl serve ./files --rate 8M --slow-every 4 --slow-rate 1M   # a local test server with stragglers
-`;
-
 export interface DownloadCommand {
   kind: 'download';
-  url: string;
+  /** URLs given as arguments. */
+  urls: string[];
+  /** `-i`: a list in aria2's format (`-` for stdin). */
+  inputFile: string | undefined;
+  /** Options for every download (an input file's lines add their own). */
   options: DownloadOptions;
+  /** Many files: several URLs, or an input file. */
+  batch: boolean;
+  dir: string | undefined;
+  jobs: number;
+  maxConnections: number;
+  checksumFile: string | undefined;
+  /** The .netrc to read (`--netrc`: ~/.netrc). */
+  netrcFile: string | undefined;
   quiet: boolean;
   json: boolean;
   debug: boolean;
@@ -84,10 +54,18 @@ function sizeOption(name: string, text: string | undefined): number | undefined 
   return value;
 }
 
-function intOption(name: string, text: string | undefined): number | undefined {
+function intOption(name: string, text: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`--${name} expects a whole number, got ${text}`);
-  return Number(text);
+  const value = Number(text);
+  if (value < min || value > max) throw new UsageError(`--${name} expects a number from ${min} to ${max}, got ${text}`);
+  return value;
+}
+
+function secondsOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) throw new UsageError(`--${name} expects seconds (like 5 or 0.5), got ${text}`);
+  return Math.max(1, Math.round(Number(text) * 1000));
 }
 
 function readCa(path: string): Buffer {
@@ -98,47 +76,104 @@ function readCa(path: string): Buffer {
   }
 }
 
-function parseHeader(text: string): [string, string] {
+export function parseHeader(text: string): [string, string] {
   const colon = text.indexOf(':');
   if (colon <= 0) throw new UsageError(`--header expects "Name: value", got ${text}`);
   return [text.slice(0, colon).trim(), text.slice(colon + 1).trim()];
 }
 
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  dir: { type: 'string', short: 'd' },
+  'input-file': { type: 'string', short: 'i' },
+  jobs: { type: 'string', short: 'j' },
+  'max-connections': { type: 'string' },
+  connections: { type: 'string', short: 'c' },
+  checksum: { type: 'string' },
+  'checksum-file': { type: 'string' },
+  header: { type: 'string', short: 'H', multiple: true },
+  'user-agent': { type: 'string', short: 'U' },
+  netrc: { type: 'boolean' },
+  'netrc-file': { type: 'string' },
+  proxy: { type: 'string' },
+  'no-proxy': { type: 'boolean' },
+  'connect-timeout': { type: 'string' },
+  retries: { type: 'string' },
+  'stall-timeout': { type: 'string' },
+  'min-speed': { type: 'string' },
+  'max-speed': { type: 'string' },
+  mirror: { type: 'string', multiple: true },
+  adaptive: { type: 'boolean' },
+  'block-private': { type: 'boolean' },
+  ca: { type: 'string' },
+  'fail-if-changed': { type: 'boolean' },
+  'min-split': { type: 'string' },
+  durability: { type: 'string' },
+  'max-size': { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+type Values = ReturnType<typeof parseOrUsage<typeof OPTIONS>>['values'];
+
 export function parseCommand(argv: string[]): Command {
   if (argv[0] === 'serve' || argv[0] === 'daemon') return { kind: argv[0], argv: argv.slice(1) };
-  const { values, positionals } = parseOrUsage(argv, {
-    output: { type: 'string', short: 'o' },
-    connections: { type: 'string', short: 'c' },
-    checksum: { type: 'string' },
-    header: { type: 'string', short: 'H', multiple: true },
-    retries: { type: 'string' },
-    'stall-timeout': { type: 'string' },
-    'min-speed': { type: 'string' },
-    'max-speed': { type: 'string' },
-    mirror: { type: 'string', multiple: true },
-    adaptive: { type: 'boolean' },
-    'block-private': { type: 'boolean' },
-    ca: { type: 'string' },
-    'fail-if-changed': { type: 'boolean' },
-    'min-split': { type: 'string' },
-    durability: { type: 'string' },
-    'max-size': { type: 'string' },
-    force: { type: 'boolean', short: 'f' },
-    quiet: { type: 'boolean', short: 'q' },
-    json: { type: 'boolean' },
-    debug: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-    version: { type: 'boolean', short: 'v' },
-  });
+  const { values, positionals } = parseOrUsage(argv, OPTIONS);
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `expected one URL, got ${positionals.length}`);
+  const inputFile = values['input-file'];
+  if (positionals.length === 0 && inputFile === undefined) throw new UsageError('missing URL (or -i FILE)');
+  const batch = positionals.length > 1 || inputFile !== undefined;
+  checkCombinations(values, batch);
+  return {
+    kind: 'download',
+    urls: positionals,
+    inputFile,
+    options: downloadOptions(values),
+    batch,
+    dir: values.dir,
+    jobs: intOption('jobs', values.jobs, 1, 64) ?? 5,
+    maxConnections: intOption('max-connections', values['max-connections'], 1, 1024) ?? 16,
+    checksumFile: values['checksum-file'],
+    netrcFile: values['netrc-file'] ?? (values.netrc ? join(homedir(), '.netrc') : undefined),
+    quiet: values.quiet ?? false,
+    json: values.json ?? false,
+    debug: values.debug ?? false,
+  };
+}
+
+function checkCombinations(values: Values, batch: boolean): void {
+  if (values.output === '-') throw new UsageError('-o -: streaming to stdout is not available yet; give a file name');
+  if (values.dir === '') throw new UsageError('--dir needs a directory');
+  if (batch && values.output !== undefined) throw new UsageError('-o names one file; for many, use -d DIR (and out= lines in an input file)');
+  if (batch && values.checksum !== undefined) throw new UsageError('--checksum is for one file; for many, use --checksum-file or checksum= lines in an input file');
+  if (batch && values.mirror !== undefined) throw new UsageError('--mirror is for one file; for many, put mirrors on the URL line of an input file, separated by a TAB');
+  if (values.checksum !== undefined && values['checksum-file'] !== undefined) throw new UsageError('give --checksum or --checksum-file, not both');
+  if (values.proxy !== undefined && values['no-proxy']) throw new UsageError('give --proxy or --no-proxy, not both');
+}
+
+function downloadOptions(values: Values): DownloadOptions {
   const options: DownloadOptions = {};
   if (values.output !== undefined) options.output = values.output;
+  if (values.dir !== undefined) options.directory = values.dir;
   const connections = intOption('connections', values.connections);
   if (connections !== undefined) options.connections = connections;
   if (values.checksum !== undefined) options.checksum = values.checksum;
-  if (values.header !== undefined) options.headers = Object.fromEntries(values.header.map(parseHeader));
+  // The default User-Agent, then -U, then an explicit -H User-Agent.
+  const headers: Record<string, string> = { 'user-agent': values['user-agent'] ?? `segdl/${version()}` };
+  for (const [name, value] of (values.header ?? []).map(parseHeader)) {
+    if (name.toLowerCase() === 'user-agent') delete headers['user-agent'];
+    headers[name] = value;
+  }
+  options.headers = headers;
+  if (values.proxy !== undefined) options.proxy = values.proxy;
+  if (values['no-proxy']) options.proxy = false;
+  const connectTimeout = secondsOption('connect-timeout', values['connect-timeout']);
+  if (connectTimeout !== undefined) options.connectTimeoutMs = connectTimeout;
   const retries = intOption('retries', values.retries);
   if (retries !== undefined) options.retry = { attempts: retries };
   const stall = intOption('stall-timeout', values['stall-timeout']);
@@ -161,5 +196,5 @@ export function parseCommand(argv: string[]): Command {
     options.durability = values.durability;
   }
   if (values.force) options.force = true;
-  return { kind: 'download', url: positionals[0]!, options, quiet: values.quiet ?? false, json: values.json ?? false, debug: values.debug ?? false };
+  return options;
 }

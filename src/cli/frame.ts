@@ -10,7 +10,7 @@ import { formatBytes, formatDuration } from '../units.js';
 const MAX_CONNECTION_LINES = 16;
 const DEFAULT_COLUMNS = 80;
 
-function bar(fraction: number, width: number): string {
+export function bar(fraction: number, width: number): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
@@ -35,7 +35,7 @@ export function fileMap(segments: readonly SegmentView[], total: number, width: 
   return cells.join('');
 }
 
-function fit(line: string, columns: number): string {
+export function fit(line: string, columns: number): string {
   return [...line].slice(0, Math.max(1, columns)).join('');
 }
 

@@ -2,24 +2,21 @@
 /**
  * The `segdl` command. Errors are one line (`segdl: ERR_CODE: message`), exit codes follow
  * DESIGN §4, and SIGINT/SIGTERM stop the download with its state saved for the next run.
+ * Only what the command uses is loaded: the TTY frame, batches, lists, netrc and checksum files
+ * each on demand, so `segdl URL` starts as fast as it can.
  */
-import { readFileSync } from 'node:fs';
 import { Download } from '../download.js';
 import { DownloadError } from '../errors.js';
-import { parseCommand, UsageError, USAGE, type DownloadCommand } from './args.js';
+import type { DownloadOptions } from '../options.js';
+import { parseCommand, UsageError, type DownloadCommand } from './args.js';
+import { EXIT } from './exit.js';
 import { attachReporter, resultLine, type ReportMode } from './report.js';
+import { version } from './version.js';
 
-const EXIT = { ok: 0, failed: 1, usage: 2, checksum: 3, sigint: 130, sigterm: 143 } as const;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-async function runDownload(command: DownloadCommand): Promise<number> {
-  const download = new Download(command.url, command.options);
+async function runDownload(url: string, options: DownloadOptions, command: DownloadCommand): Promise<number> {
+  const download = new Download(url, options);
   const mode: ReportMode = command.json ? 'json' : command.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain';
-  const reporter = attachReporter(download, mode, process.stderr, process.stdout);
+  const reporter = attachReporter(download, mode, process.stderr, process.stdout, mode === 'tty' ? await import('./frame.js') : undefined);
   let signalExit: number | undefined;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
     signalExit = name === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
@@ -46,6 +43,14 @@ async function runDownload(command: DownloadCommand): Promise<number> {
   }
 }
 
+async function run(command: DownloadCommand): Promise<number> {
+  // The common case needs nothing more: one URL, no lists, no credentials file, no checksum file.
+  if (!command.batch && command.netrcFile === undefined && command.checksumFile === undefined) return runDownload(command.urls[0]!, command.options, command);
+  const jobs = await (await import('./jobs.js')).prepareJobs(command);
+  if (!command.batch) return runDownload(jobs[0]!.url, jobs[0]!.options, command);
+  return (await import('./batch.js')).runBatch(jobs, command);
+}
+
 function report(error: unknown, debug: boolean, json: boolean): void {
   const code = error instanceof DownloadError || error instanceof UsageError ? error.code : 'ERR_INTERNAL';
   const message = error instanceof Error ? error.message : String(error);
@@ -60,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     const command = parseCommand(argv);
     switch (command.kind) {
       case 'help':
-        process.stdout.write(USAGE);
+        process.stdout.write((await import('./usage.js')).USAGE);
         return EXIT.ok;
       case 'version':
         process.stdout.write(`${version()}\n`);
@@ -71,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
       case 'daemon':
         return await (await import('./daemon-command.js')).runDaemon(command.argv, process.stdout, process.stderr, version());
       case 'download':
-        return await runDownload(command);
+        return await run(command);
     }
   } catch (error) {
     report(error, debug, false);

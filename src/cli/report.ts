@@ -5,8 +5,10 @@
  */
 import type { Download } from '../download.js';
 import type { DownloadResult, Progress } from '../events.js';
-import { LiveBlock, renderFrame } from './frame.js';
 import { formatBytes, formatDuration } from '../units.js';
+
+/** The live-frame module, loaded only when stderr is a terminal. */
+export type TtyFrames = typeof import('./frame.js');
 
 export type ReportMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -28,30 +30,36 @@ function progressLine(p: Progress): string {
   return parts.join('  ');
 }
 
-/** The --json line for an event: `{"event": name, ...fields}`; progress carries counts, not segment lists. */
-function jsonLine(event: string, data: object): string {
+/** The events --json prints, in the README's order. */
+export const JSON_EVENTS = ['start', 'progress', 'segment', 'retry', 'warning', 'resume', 'restart', 'done'] as const;
+
+/**
+ * The --json line for an event: `{"event": name, ...tag, ...fields}` (`tag` says which download
+ * in a batch); progress carries counts, not segment lists.
+ */
+export function jsonLine(event: string, data: object, tag: object = {}): string {
   if (event === 'progress') {
     const p = data as Progress;
     const { segments, ...rest } = p;
-    return JSON.stringify({ event, ...rest, segments: segments.length, activeConnections: segments.filter((s) => s.active).length });
+    return JSON.stringify({ event, ...tag, ...rest, segments: segments.length, activeConnections: segments.filter((s) => s.active).length });
   }
-  return JSON.stringify({ event, ...data });
+  return JSON.stringify({ event, ...tag, ...data });
 }
 
-export function attachReporter(download: Download, mode: ReportMode, err: NodeJS.WriteStream, out: NodeJS.WritableStream): Reporter {
+export function attachReporter(download: Download, mode: ReportMode, err: NodeJS.WriteStream, out: NodeJS.WritableStream, frames?: TtyFrames): Reporter {
   if (mode === 'json') {
-    for (const event of ['start', 'progress', 'segment', 'retry', 'warning', 'resume', 'restart', 'done'] as const) {
+    for (const event of JSON_EVENTS) {
       download.on(event, (data: object) => out.write(`${jsonLine(event, data)}\n`));
     }
     return { close() {} };
   }
   if (mode === 'quiet') return { close() {} };
-  const block = mode === 'tty' ? new LiveBlock(err) : undefined;
+  const block = mode === 'tty' && frames !== undefined ? new frames.LiveBlock(err) : undefined;
   let last: Progress | undefined;
   const line = (text: string) => {
     block?.clear();
     err.write(`${text}\n`);
-    if (block && last) block.draw(renderFrame(last, block.columns), true);
+    if (block && last) block.draw(frames!.renderFrame(last, block.columns), true);
   };
   download.on('start', (s) =>
     line(`segdl: ${s.url} -> ${s.path} (${s.totalBytes === undefined ? 'size unknown' : formatBytes(s.totalBytes)}, up to ${s.connections} connection${s.connections === 1 ? '' : 's'})`),
@@ -63,7 +71,7 @@ export function attachReporter(download: Download, mode: ReportMode, err: NodeJS
   download.on('progress', (p) => {
     last = p;
     if (block) {
-      block.draw(renderFrame(p, block.columns));
+      block.draw(frames!.renderFrame(p, block.columns));
       return;
     }
     const tenth = p.totalBytes ? Math.floor((p.transferredBytes / p.totalBytes) * 10) : -1;

@@ -4,6 +4,7 @@
  * so DNS tricks (rebinding, 0x7f.1, 2130706433, ::ffff:127.0.0.1) resolve first and are judged by
  * where they really lead (catalogue case 48).
  */
+import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { DownloadError } from '../errors.js';
 
@@ -42,4 +43,16 @@ export function privatePeerError(socket: { remoteAddress?: string | undefined },
   const peer = socket.remoteAddress ?? '';
   if (!isPrivateAddress(peer)) return undefined;
   return new DownloadError('ERR_BLOCKED_ADDRESS', `refused to connect to ${hostname} at private address ${peer}`);
+}
+
+/**
+ * For requests through a proxy, which connects to the target itself: refuses a host that is,
+ * or resolves here to, a private address. (The proxy may resolve differently; this is the best
+ * judgement available on this side of it.)
+ */
+export async function assertPublicHost(hostname: string): Promise<void> {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  const blocked = addresses.find((address) => isPrivateAddress(address));
+  if (blocked !== undefined) throw new DownloadError('ERR_BLOCKED_ADDRESS', `refused to connect to ${host} at private address ${blocked}`);
 }

@@ -22,6 +22,8 @@ const { kParser } = require('undici/lib/core/symbols.js') as { kParser: symbol }
 export interface ConnectorOptions {
   ca?: string | Buffer | Array<string | Buffer> | undefined;
   blockPrivateAddresses?: boolean;
+  /** Longest wait for the TCP (and TLS) handshake, in ms. */
+  timeout?: number | undefined;
 }
 
 interface PausableParser {
@@ -31,8 +33,8 @@ interface PausableParser {
 }
 
 export function makeConnector(options: ConnectorOptions): BuildConnector.connector {
-  const connect = buildConnector(options.ca === undefined ? {} : { ca: options.ca });
-  return (connectOptions, callback) =>
+  const connect = buildConnector({ ...(options.ca === undefined ? {} : { ca: options.ca }), ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
+  return guardPausedEnd((connectOptions, callback) =>
     connect(connectOptions, (error, socket) => {
       if (error !== null) return callback(error, null);
       const refused = options.blockPrivateAddresses ? privatePeerError(socket, connectOptions.hostname) : undefined;
@@ -40,9 +42,18 @@ export function makeConnector(options: ConnectorOptions): BuildConnector.connect
         socket.destroy();
         return callback(refused, null);
       }
-      // Registered before undici attaches its own listeners, so it runs first.
-      socket.on('end', () => liftPause(socket));
       return callback(null, socket);
+    }),
+  );
+}
+
+/** `connect` with the paused-parser guard on every socket it hands to undici (also a proxy tunnel's). */
+export function guardPausedEnd(connect: BuildConnector.connector): BuildConnector.connector {
+  return (connectOptions, callback) =>
+    connect(connectOptions, (error, socket) => {
+      // Registered before undici attaches its own listeners, so it runs first.
+      if (error === null) socket.on('end', () => liftPause(socket as Socket));
+      return error === null ? callback(null, socket) : callback(error, null);
     });
 }
 

@@ -65,7 +65,8 @@ export async function requestFirst(params: FirstRequestParams): Promise<FirstRes
     } catch (raw) {
       if (params.signal.aborted) throw params.signal.reason;
       const error = toDownloadError(raw, params.url.href);
-      if (!isRetryable(error) || error.status === 404) throw error;
+      // With no retry allowed at all, the failure itself is the clearest message.
+      if (!isRetryable(error) || error.status === 404 || params.retry.attempts === 0) throw error;
       if (attempt >= params.retry.attempts) {
         throw new DownloadError('ERR_RETRIES_EXHAUSTED', `gave up after ${attempt + 1} attempts: ${error.message}`, {
           url: error.url,

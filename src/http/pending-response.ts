@@ -18,6 +18,8 @@ export class PendingResponse {
   readonly #buffered: Buffer[] = [];
   #sink: ResponseSink | undefined;
   #taken = false;
+  /** The shared-budget slot its connection counts against, until a job takes it over. */
+  #slot: (() => void) | undefined;
 
   constructor(head: ResponseHead, handle: RequestHandle, body: { start: number; end: number | undefined; whole: boolean }) {
     this.head = head;
@@ -27,6 +29,18 @@ export class PendingResponse {
     this.whole = body.whole;
     // A failure before anyone adopts the body is seen by the adopter (or by nobody, if it is discarded).
     handle.done.catch(() => {});
+  }
+
+  /** Keeps `release` (a connection slot) with the response until a job takes it or it is discarded. */
+  holdSlot(release: () => void): void {
+    this.#slot = release;
+  }
+
+  /** The held slot, once: whoever takes it must release it. */
+  takeSlot(): (() => void) | undefined {
+    const slot = this.#slot;
+    this.#slot = undefined;
+    return slot;
   }
 
   /** Whether a job may still take it. */
@@ -73,6 +87,7 @@ export class PendingResponse {
 
   /** Nobody wants it (the output exists, a resume starts elsewhere): stop it. */
   discard(): void {
+    this.takeSlot()?.();
     if (this.#taken) return;
     this.#taken = true;
     this.#buffered.length = 0;

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { ProxyAgent } from 'undici';
 import { Download } from '../download.js';
 import { DownloadQueue, type QueueItemOptions } from '../queue.js';
 import { newGid } from './gid.js';
@@ -49,7 +48,6 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
   readonly #queue: DownloadQueue;
   readonly #global: OptionSet;
   readonly #session: SessionFile | undefined;
-  readonly #proxies = new Map<string, ProxyAgent>();
   #closing = false;
 
   constructor(options: EngineOptions) {
@@ -234,7 +232,6 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
     if (this.#session !== undefined) await this.#session.save(() => this.#snapshot()).catch((e: unknown) => this.emit('warning', `session not saved: ${(e as Error).message}`));
     this.#closing = true;
     await this.#queue.close();
-    await Promise.all([...this.#proxies.values()].map((p) => p.close()));
   }
 
   async #add(gid: string, uris: string[], own: OptionSet, paused: boolean): Promise<Entry> {
@@ -256,12 +253,9 @@ export class Aria2Engine extends EventEmitter<EngineEvents> {
 
   #itemOptions(uris: string[], effective: OptionSet): QueueItemOptions {
     const options = toItemOptions(uris, effective);
+    // The library's own proxy support (not undici's ProxyAgent, which spins on a refused CONNECT).
     const proxy = effective['all-proxy'];
-    if (proxy !== undefined && proxy !== '') {
-      let agent = this.#proxies.get(proxy);
-      if (agent === undefined) this.#proxies.set(proxy, (agent = new ProxyAgent(proxy)));
-      options.dispatcher = agent;
-    }
+    if (proxy !== undefined && proxy !== '') options.proxy = proxy;
     return options;
   }
 

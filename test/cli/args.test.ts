@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand, UsageError } from '../../src/cli/args.js';
+import { version } from '../../src/cli/version.js';
 import { parseSize } from '../../src/units.js';
 
 describe('command line', () => {
@@ -11,7 +12,14 @@ describe('command line', () => {
     ]);
     expect(command).toEqual({
       kind: 'download',
-      url: 'http://h/f',
+      urls: ['http://h/f'],
+      inputFile: undefined,
+      batch: false,
+      dir: undefined,
+      jobs: 5,
+      maxConnections: 16,
+      checksumFile: undefined,
+      netrcFile: undefined,
       quiet: false,
       json: true,
       debug: false,
@@ -19,7 +27,7 @@ describe('command line', () => {
         output: 'out',
         connections: 12,
         checksum: 'md5:' + '0'.repeat(32),
-        headers: { 'X-A': '1', Cookie: 'c=d' },
+        headers: { 'user-agent': `segdl/${version()}`, 'X-A': '1', Cookie: 'c=d' },
         retry: { attempts: 7 },
         stallTimeoutMs: 3000,
         minSpeed: 2048,
@@ -48,7 +56,32 @@ describe('command line', () => {
     expect(parseSize(text)).toBe(bytes);
   });
 
-  it.each([['-c', 'x'], ['--max-speed', 'fast'], ['--durability', 'disk'], ['-H', 'no-colon']])('%s %s is a usage error', (flag, value) => {
-    expect(() => parseCommand(['http://h/f', flag, value])).toThrow(UsageError);
+  it.each([['-c', 'x'], ['--max-speed', 'fast'], ['--durability', 'disk'], ['-H', 'no-colon'], ['-j', '0'], ['--connect-timeout', 'soon'], ['--max-connections', '0']])(
+    '%s %s is a usage error',
+    (flag, value) => {
+      expect(() => parseCommand(['http://h/f', flag, value])).toThrow(UsageError);
+    },
+  );
+
+  it('the new options: dir, jobs, proxy, connect timeout, user agent, netrc, checksum file', () => {
+    const command = parseCommand(['-i', 'list.txt', '-d', 'out', '-j', '3', '--max-connections', '32', '--proxy', 'socks5h://p:1', '--connect-timeout', '2.5', '-U', 'agent/1', '--netrc-file', 'n', '--checksum-file', 'SUMS']);
+    expect(command).toMatchObject({ inputFile: 'list.txt', batch: true, dir: 'out', jobs: 3, maxConnections: 32, netrcFile: 'n', checksumFile: 'SUMS' });
+    expect(command.kind === 'download' && command.options).toEqual({ directory: 'out', headers: { 'user-agent': 'agent/1' }, proxy: 'socks5h://p:1', connectTimeoutMs: 2500 });
+    expect(parseCommand(['u', '--no-proxy'])).toMatchObject({ options: { proxy: false } });
+    expect(parseCommand(['u', '--netrc'])).toMatchObject({ netrcFile: expect.stringMatching(/\.netrc$/) });
+    // An explicit -H User-Agent wins over -U and the default.
+    expect(parseCommand(['u', '-U', 'a', '-H', 'User-Agent: b'])).toMatchObject({ options: { headers: { 'User-Agent': 'b' } } });
+  });
+
+  it.each([
+    [['-o', '-', 'u'], /streaming to stdout is not available yet/],
+    [['-o', 'x', 'u1', 'u2'], /-o names one file/],
+    [['--checksum', `sha256:${'0'.repeat(64)}`, 'u1', 'u2'], /--checksum is for one file/],
+    [['--checksum', `sha256:${'0'.repeat(64)}`, '--checksum-file', 'S', 'u'], /not both/],
+    [['--proxy', 'http://p:1', '--no-proxy', 'u'], /not both/],
+    [['--mirror', 'm', '-i', 'l'], /--mirror is for one file/],
+    [[], /missing URL/],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(message);
   });
 });

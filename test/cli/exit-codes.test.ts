@@ -55,7 +55,8 @@ describe('CLI exit codes and one-line errors', () => {
   it('a second process on the same output fails fast with ERR_LOCKED', async () => {
     const server = await scratch.server(16 * MiB, { rateBytesPerSec: 1 * MiB });
     const first = startCli([server.server.url, '-o', 'f.bin', '-c', '2', '--json'], { cwd: scratch.dir });
-    await first.waitForEvent((e) => e['event'] === 'progress' && (e['transferredBytes'] as number) > 0);
+    // Past the first checkpoint (every 512 KiB written), so there is something to resume below.
+    await first.waitForEvent((e) => e['event'] === 'progress' && (e['transferredBytes'] as number) > MiB);
     const second = await runCli([server.server.url, '-o', 'f.bin'], { cwd: scratch.dir });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`^segdl: ERR_LOCKED: .*f\\.bin is being downloaded by another process \\(pid ${first.child.pid}\\)\\n$`));

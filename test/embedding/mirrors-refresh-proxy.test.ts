@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ProxyAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File, writeDataFile } from '../../fixtures/data.js';
-import { startConnectProxy } from '../helpers/connect-proxy.js';
 import { Download, DownloadError, serve, type FaultPlan, type RangeServer, type RequestRecord } from '../../src/index.js';
+import { startHttpProxy } from '../helpers/proxy.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 6 * MiB + 333;
@@ -155,9 +155,9 @@ describe('link refresh', () => {
 describe('custom transport', () => {
   it("downloads through undici's ProxyAgent and a CONNECT proxy on loopback (the proxy counts the tunnels)", async () => {
     const target = await start();
-    const proxy = await startConnectProxy();
+    const proxy = await startHttpProxy();
     closers.push(() => proxy.close());
-    const { tunnels } = proxy;
+    const tunnels = proxy.seen.tunnels;
     const agent = new ProxyAgent(proxy.url);
     closers.push(() => agent.close());
     const result = await new Download(target.urlFor('file.bin'), { output: join(dir, 'out'), connections: 3, dispatcher: agent }).start();

@@ -6,18 +6,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { startServer, type TestServer } from './server.js';
+import { startDirServer, startServer, type TestDirServer, type TestServer } from './server.js';
 
 export interface Scratch {
   /** This test's temp directory. */
   readonly dir: string;
   /** `startServer`, closed and removed after the test. */
   server(...args: Parameters<typeof startServer>): Promise<TestServer>;
+  /** `startDirServer`, closed and removed after the test. */
+  dirServer(...args: Parameters<typeof startDirServer>): Promise<TestDirServer>;
 }
 
 export function useScratch(prefix: string): Scratch {
   let dir = '';
-  const servers: TestServer[] = [];
+  const servers: Array<{ cleanup(): Promise<void> }> = [];
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), prefix));
   });
@@ -31,6 +33,11 @@ export function useScratch(prefix: string): Scratch {
     },
     async server(...args) {
       const server = await startServer(...args);
+      servers.push(server);
+      return server;
+    },
+    async dirServer(...args) {
+      const server = await startDirServer(...args);
       servers.push(server);
       return server;
     },

@@ -25,21 +25,43 @@ export async function startServer(
   size: number,
   faults: FaultOptions = {},
   seed = 'segdl',
-  extra: Pick<ServeOptions, 'faultFor'> = {},
+  extra: Pick<ServeOptions, 'faultFor' | 'tls'> = {},
 ): Promise<TestServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'segdl-serve-'));
-  const file = join(dir, 'data.bin');
-  try {
+  return serveTemp(async (dir) => {
+    const file = join(dir, 'data.bin');
     const sha256 = await writeDataFile(file, size, seed);
-    const server = await serve({ root: file, faults, ...extra });
+    return { server: await serve({ root: file, faults, ...extra }), file, sha256 };
+  });
+}
+
+export interface TestDirServer {
+  server: RangeServer;
+  dir: string;
+  /** sha256 of each served file, by name. */
+  sha256: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** Serves a directory of files (`name → size`), each the data stream seeded with its name. */
+export async function startDirServer(files: Record<string, number>, faults: FaultOptions = {}, extra: Pick<ServeOptions, 'faultFor' | 'tls'> = {}): Promise<TestDirServer> {
+  return serveTemp(async (dir) => {
+    const sha256: Record<string, string> = {};
+    for (const [name, size] of Object.entries(files)) sha256[name] = await writeDataFile(join(dir, name), size, name);
+    return { server: await serve({ root: dir, faults, ...extra }), sha256 };
+  });
+}
+
+/** A server over files in a fresh temp directory; `cleanup()` closes it and removes the directory (also on a failed start). */
+async function serveTemp<T extends { server: RangeServer }>(start: (dir: string) => Promise<T>): Promise<T & { dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'segdl-serve-'));
+  try {
+    const started = await start(dir);
     return {
-      server,
+      ...started,
       dir,
-      file,
-      sha256,
       async cleanup() {
         try {
-          await server.close();
+          await started.server.close();
         } finally {
           await rm(dir, { recursive: true, force: true });
         }

@@ -23,6 +23,7 @@ describe('resolveOptions defaults', () => {
   it('fills every documented default', () => {
     expect(resolveOptions()).toEqual({
       output: undefined,
+      directory: undefined,
       connections: 8,
       checksum: undefined,
       headers: {},
@@ -38,6 +39,8 @@ describe('resolveOptions defaults', () => {
       refreshUrl: undefined,
       signal: undefined,
       dispatcher: undefined,
+      proxy: undefined, // no proxy variables in the test environment
+      connectTimeoutMs: 10_000,
       onProgress: undefined,
       force: false,
       minSplitSize: 256 * 1024,
@@ -227,5 +230,29 @@ describe('regressions found by these tests', () => {
     ['a string', '60000'],
   ])('retry.maxRetryAfterMs %s is rejected', (_name, value) => {
     invalidOption(() => resolveOptions(loose({ retry: { maxRetryAfterMs: value } })));
+  });
+});
+
+describe('directory, proxy and connectTimeoutMs', () => {
+  it('output must stay inside directory', () => {
+    expect(resolveOptions({ directory: 'dl', output: 'sub/f.bin' }).directory).toBe('dl');
+    for (const output of ['../f.bin', 'sub/../../f.bin', '/etc/f.bin', '.', 'sub/..']) {
+      expect(invalidOption(() => resolveOptions({ directory: 'dl', output })).message).toMatch(/inside `directory`/);
+    }
+    invalidOption(() => resolveOptions({ directory: '' }));
+    // Without a directory, output is any path, as before.
+    expect(resolveOptions({ output: '../f.bin' }).output).toBe('../f.bin');
+  });
+
+  it('proxy: a URL with a scheme, or false; never together with a dispatcher', () => {
+    expect(resolveOptions({ proxy: 'socks5h://127.0.0.1:1080' }).proxy?.https?.href).toBe('socks5h://127.0.0.1:1080');
+    expect(resolveOptions({ proxy: false }).proxy).toBeUndefined();
+    invalidOption(() => resolveOptions({ proxy: '127.0.0.1:3128' }));
+    invalidOption(() => resolveOptions(loose({ proxy: 3128 })));
+  });
+
+  it('connectTimeoutMs is a positive whole number of ms', () => {
+    expect(resolveOptions({ connectTimeoutMs: 2500 }).connectTimeoutMs).toBe(2500);
+    for (const value of [0, -1, 1.5, Number.NaN]) invalidOption(() => resolveOptions({ connectTimeoutMs: value }));
   });
 });
