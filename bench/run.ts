@@ -1,25 +1,29 @@
 /**
  * Benchmark entry: `npm run bench -- [--quick] [--runs N] [--only A,B] [--tools ...]`.
- * Serves generated files from segdl's own range server on 127.0.0.1, runs every scenario
- * with segdl's CLI and each installed peer (alternating tools within a round), and writes
+ * Serves generated files from segdl's own range server on 127.0.0.1 (T: from nginx over TLS),
+ * runs every scenario with segdl's CLI and each installed peer (alternating tools within a
+ * round; segdl's library row back to back in one process), and writes
  * bench/results/latest.{json,md}, throughput.svg and timeline.svg.
  */
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type RangeServer } from '../src/serve/index.js';
+import { serve } from '../src/serve/index.js';
 import { parseArgs, selects, UsageError, USAGE, type BenchArgs } from './args.js';
-import { runOnce, jobFor, type RunRecord } from './cell.js';
+import { rangeBenchServer, type BenchServer } from './bench-server.js';
+import { runOnce, jobFor, type RunRecord, type RunSetup } from './cell.js';
 import { throughputSvg, timelineSvg } from './chart.js';
 import { DataFiles, type DataFile } from './data.js';
+import { runLibrary } from './lib-session.js';
 import { hasGnuTime, killCurrent } from './measure.js';
+import { startNginx } from './nginx.js';
 import { toMarkdown, toResults, writeResults } from './report.js';
 import { buildScenarios, fmtSize, GiB, MB, type Scenario } from './scenarios.js';
 import { compareCells, summarizeCell, type Cell } from './summary.js';
 import { describeRevision, snapshotSegdl } from './snapshot.js';
 import { recordTimeline } from './timeline.js';
-import { installMissing, makeTools, missingReason, versionOf, type Tool, type ToolName } from './tools.js';
+import { installMissing, makeTools, missingReason, nginxBinary, versionOf, type Tool, type ToolName } from './tools.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
@@ -27,6 +31,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  * peers would otherwise take minutes of a default run that should stay near ten.
  */
 const LONG_CELL_S = 15;
+/** The self-signed test certificate nginx serves in T; every tool is told to trust it. */
+const TLS_CA = join(root, 'fixtures/tls/localhost.crt');
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -48,7 +54,9 @@ async function main(argv: string[]): Promise<number> {
   // Other work on a 2-core box changes every number: say so rather than publish quietly.
   if (loadBefore > cpus().length / 2) log(`bench: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores: expect noisy numbers`);
   let tools = makeTools(root);
-  if (args.install) installMissing(args.tools.map((t) => tools[t]));
+  const scenarios = buildScenarios(args.quick).filter((s) => selects(args.only, s.id));
+  const wantsNginx = scenarios.some((s) => s.server === 'nginx');
+  if (args.install) installMissing(args.tools.map((t) => tools[t]), wantsNginx);
   if (!hasGnuTime()) log('bench: /usr/bin/time missing (apt-get install time, or --install): no CPU or RSS figures');
   const missing = new Map<ToolName, string>();
   for (const name of args.tools) {
@@ -58,7 +66,6 @@ async function main(argv: string[]): Promise<number> {
       log(`bench: skipping ${name}: ${reason}`);
     }
   }
-  const scenarios = buildScenarios(args.quick).filter((s) => selects(args.only, s.id));
   if (scenarios.length === 0) {
     log(`bench: --only ${args.only?.join(',')} selects no scenario`);
     return 2;
@@ -71,9 +78,10 @@ async function main(argv: string[]): Promise<number> {
   const data = new DataFiles(join(args.work, 'data'));
   await mkdir(data.dir, { recursive: true });
   await mkdir(args.out, { recursive: true });
-  const server = await serve({ root: data.dir });
+  const server = rangeBenchServer(await serve({ root: data.dir }));
+  let nginx: BenchServer | undefined;
   const cleanUp = async (): Promise<void> => {
-    await Promise.allSettled([server.close(), data.dropAll()]);
+    await Promise.allSettled([server.close(), nginx?.close(), data.dropAll()]);
     await rm(data.dir, { recursive: true, force: true });
     await rm(join(args.work, 'out'), { recursive: true, force: true });
     await rm(join(args.work, 'segdl-snapshot'), { recursive: true, force: true });
@@ -83,19 +91,36 @@ async function main(argv: string[]): Promise<number> {
     void cleanUp().then(() => process.exit(130));
   };
   process.once('SIGINT', stop);
-  log(`bench: server ${server.url}, ${scenarios.map((s) => s.id).join(' ')}, ${args.quick ? 'quick' : `${args.runs} runs`}`);
+  log(`bench: server ${server.urlFor('')}, ${scenarios.map((s) => s.id).join(' ')}, ${args.quick ? 'quick' : `${args.runs} runs`}`);
 
   const cells: Cell[] = [];
   let timelineSvgText: string | undefined;
   try {
     for (const [i, scenario] of scenarios.entries()) {
       const scenarioBegan = performance.now();
-      const file = await data.get(scenario.size);
-      server.setFaults(scenario.faults);
-      const scenarioCells = await runScenario(scenario, args, tools, missing, server, file, segdlRoot);
-      compareCells(scenario, scenarioCells);
+      // Before generating: a source that does not fit (8 GiB) is never written.
+      const noSpace = await lacksSpace(args.work, scenario.size, data.has(scenario.size));
+      let noServer: string | undefined;
+      if (scenario.server === 'nginx' && noSpace === undefined) {
+        try {
+          nginx = await nginxFor(data.dir, args.work);
+        } catch (error) {
+          noServer = (error as Error).message;
+        }
+      }
+      const cantRun = noSpace ?? noServer;
+      const file = cantRun === undefined ? await data.get(scenario.size) : undefined;
+      const benchServer = scenario.server === 'nginx' ? nginx : server;
+      benchServer?.setFaults(scenario.faults);
+      const setup = file && benchServer ? { server: benchServer, workDir: args.work, scenario, data: file, ...(scenario.server === 'nginx' ? { ca: TLS_CA } : {}) } : undefined;
+      const scenarioCells = await runScenario(scenario, args, tools, missing, setup, segdlRoot, cantRun);
+      compareCells(scenario, scenarioCells, { scenarios, cells });
       cells.push(...scenarioCells);
-      if (scenario.id === 'C' && args.tools.includes('segdl') && !missing.has('segdl')) {
+      if (scenario.server === 'nginx') {
+        await nginx?.close();
+        nginx = undefined;
+      }
+      if (scenario.id === 'C' && file && args.tools.includes('segdl') && !missing.has('segdl')) {
         timelineSvgText = await drawTimeline(scenario, file, args.work);
       }
       // Big files go as soon as no later scenario serves them (disk and page cache).
@@ -138,17 +163,21 @@ async function runScenario(
   args: BenchArgs,
   tools: Record<ToolName, Tool>,
   missing: Map<ToolName, string>,
-  server: RangeServer,
-  file: DataFile,
+  setup: RunSetup | undefined,
   segdlRoot: string,
+  cantRun: string | undefined,
 ): Promise<Cell[]> {
   const wanted = scenario.tools.filter((t) => args.tools.includes(t));
   const runnable = wanted.filter((t) => !missing.has(t)).map((t) => tools[t]);
   const skipped: Cell[] = wanted
     .filter((t) => missing.has(t))
     .map((t) => ({ scenario: scenario.id, tool: t, status: 'skipped', reason: missing.get(t)!, runs: [] }));
-  const noSpace = await lacksSpace(args.work, scenario.size);
-  if (noSpace !== undefined) return [...skipped, ...runnable.map((t): Cell => ({ scenario: scenario.id, tool: t.name, status: 'skipped', reason: noSpace, runs: [] }))];
+  log(`\n${scenario.id}: ${scenario.title}`);
+  if (setup === undefined || cantRun !== undefined) {
+    const reason = cantRun ?? 'no server';
+    log(`  skipped: ${reason}`);
+    return [...skipped, ...runnable.map((t): Cell => ({ scenario: scenario.id, tool: t.name, status: 'skipped', reason, runs: [] }))];
+  }
 
   const idealOf = (t: Tool): number | undefined => scenario.ideal?.(t.connections(scenario.connections));
   const planned = (t: Tool, done: RunRecord[] = []): number => {
@@ -158,21 +187,26 @@ async function runScenario(
     return Math.min(scenario.maxRuns ?? args.runs, long && !scenario.keepRuns ? 1 : args.runs);
   };
   const records = new Map<ToolName, RunRecord[]>(runnable.map((t) => [t.name, []]));
-  const rounds = Math.max(0, ...runnable.map((t) => planned(t)));
-  log(`\n${scenario.id}: ${scenario.title}`);
+  const rotating = runnable.filter((t) => t.kind !== 'library');
+  const rounds = Math.max(0, ...rotating.map((t) => planned(t)));
   for (let round = 0; round < rounds; round++) {
     // Rotate the order every round so no tool always runs first (cold caches) or last.
-    const order = runnable.map((_, k) => runnable[(k + round) % runnable.length]!);
+    const order = rotating.map((_, k) => rotating[(k + round) % rotating.length]!);
     for (const tool of order) {
       const done = records.get(tool.name)!;
       if (done.length >= planned(tool, done) || done.some((r) => !r.ok)) continue;
-      const record = await runOnce(server, args.work, scenario, tool, file, round);
+      const record = await runOnce(setup, tool, round);
       done.push(record);
-      log(`  ${tool.name.padEnd(11)} run ${round + 1}/${planned(tool, done)}  ${describe(record, scenario)}`);
+      log(`  ${tool.name.padEnd(13)} run ${round + 1}/${planned(tool, done)}  ${describe(record, scenario, tool)}`);
     }
   }
+  // The library row: its runs back to back in one warm process, after the others.
+  for (const tool of runnable.filter((t) => t.kind === 'library')) {
+    const runs = planned(tool);
+    records.set(tool.name, await runLibrary(setup, tool, runs, (r, i) => log(`  ${tool.name.padEnd(13)} run ${i + 1}/${runs}  ${describe(r, scenario, tool)}`)));
+  }
   const cells = runnable.map((t) => {
-    const job = jobFor(scenario, 'URL', 'DIR/FILE');
+    const job = jobFor(scenario, 'URL', 'DIR/FILE', setup.ca === undefined ? undefined : 'CA.crt');
     const command = t.command(job);
     const ideal = idealOf(t);
     return summarizeCell(scenario, t.name, records.get(t.name)!, {
@@ -180,30 +214,41 @@ async function runScenario(
       command: [command.cmd === process.execPath ? 'node' : command.cmd, ...command.args].join(' ').replaceAll(`${segdlRoot}/`, '').replaceAll(root, ''),
       note: t.note?.(job),
       idealS: ideal,
+      downloads: t.kind !== 'startup',
     });
   });
   return [...cells, ...skipped];
 }
 
-function describe(r: RunRecord, s: Scenario): string {
-  if (!r.ok) return `FAILED: ${r.error}`;
+function describe(r: RunRecord, s: Scenario, tool: Tool): string {
+  if (!r.ok) return `${r.unsupported ? 'NOT SUPPORTED' : 'FAILED'}: ${r.error}`;
+  const downloads = tool.kind !== 'startup';
   const parts = [
-    `${r.wallS.toFixed(2)} s`,
-    `${(s.size / r.wallS / MB).toFixed(1)} MB/s`,
+    `${r.wallS.toFixed(3)} s`,
+    ...(downloads ? [`${(s.size / r.wallS / MB).toFixed(1)} MB/s`] : []),
     `cpu ${r.cpuS?.toFixed(2) ?? '?'} s`,
     `rss ${r.maxRssKiB === undefined ? '?' : Math.round(r.maxRssKiB / 1024)} MiB`,
-    `server ${(r.serverBytes / s.size).toFixed(3)}× size`,
+    ...(downloads ? [`server ${(r.serverBytes / s.size).toFixed(3)}× size`, `${r.requests} req`, `${r.connections} conn`] : []),
   ];
   if (r.refused > 0) parts.push(`${r.refused} refused`);
   if (r.verifyMs !== undefined) parts.push(`verify ${Math.round(r.verifyMs)} ms`);
   return parts.join('  ');
 }
 
-/** The source and one download must fit, with 1 GiB to spare. */
-async function lacksSpace(dir: string, size: number): Promise<string | undefined> {
+/** The source (unless it is on disk already) and one download must fit, with 1 GiB to spare. */
+async function lacksSpace(dir: string, size: number, sourceOnDisk: boolean): Promise<string | undefined> {
+  await mkdir(dir, { recursive: true });
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
-  return free >= 2 * size + GiB ? undefined : `needs ${fmtSize(2 * size + GiB)} free in ${dir}, has ${fmtSize(free)}`;
+  const needs = (sourceOnDisk ? 0 : size) + size + GiB;
+  return free >= needs ? undefined : `not enough disk: source + output + 1 GiB = ${fmtSize(needs)}, ${dir} has ${(free / GiB).toFixed(1)} GiB free`;
+}
+
+/** T's server: nginx over TLS 1.3 with the test certificate, serving the data directory. */
+async function nginxFor(dataDir: string, work: string): Promise<BenchServer> {
+  const nginx = nginxBinary();
+  if (nginx === undefined) throw new Error('nginx not installed (apt-get install nginx, or --install)');
+  return startNginx({ nginx, root: dataDir, work, cert: TLS_CA, key: join(root, 'fixtures/tls/localhost.key') });
 }
 
 /** Scenario C once more through the library, with one connection reset, drawn lane by lane. */
