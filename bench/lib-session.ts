@@ -35,7 +35,8 @@ export async function runLibrary(setup: RunSetup, tool: Tool, runs: number, onRu
   const driver = new Driver(child);
   const records: RunRecord[] = [];
   try {
-    await driver.next(30_000);
+    const hello = await driver.next(30_000);
+    if (hello.kind !== 'ready') throw new Error(`lib-driver did not start: ${hello.kind === 'failed' ? hello.error : hello.kind}`);
     const warm = await downloadOnce(setup, tool, driver, 'warm-up', timeout);
     for (let i = 0; i < runs; i++) {
       const record = warm.ok ? await downloadOnce(setup, tool, driver, String(i), timeout) : { ok: false as const, error: `warm-up: ${warm.error}` };

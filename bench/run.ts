@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
   // Other work on a 2-core box changes every number: say so rather than publish quietly.
   if (loadBefore > cpus().length / 2) log(`bench: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores: expect noisy numbers`);
   let tools = makeTools(root);
-  const scenarios = buildScenarios(args.quick).filter((s) => selects(args.only, s.id));
+  // A scenario none of the chosen tools runs in is left out (its file is never generated).
+  const scenarios = buildScenarios(args.quick).filter((s) => selects(args.only, s.id) && s.tools.some((t) => args.tools.includes(t)));
   const wantsNginx = scenarios.some((s) => s.server === 'nginx');
   if (args.install) installMissing(args.tools.map((t) => tools[t]), wantsNginx);
   if (!hasGnuTime()) log('bench: /usr/bin/time missing (apt-get install time, or --install): no CPU or RSS figures');
@@ -67,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (scenarios.length === 0) {
-    log(`bench: --only ${args.only?.join(',')} selects no scenario`);
+    log(`bench: no scenario selected by --only ${args.only?.join(',') ?? '(all)'} runs any of --tools ${args.tools.join(',')}`);
     return 2;
   }
 
@@ -98,28 +99,17 @@ async function main(argv: string[]): Promise<number> {
   try {
     for (const [i, scenario] of scenarios.entries()) {
       const scenarioBegan = performance.now();
-      // Before generating: a source that does not fit (8 GiB) is never written.
-      const noSpace = await lacksSpace(args.work, scenario.size, data.has(scenario.size));
-      let noServer: string | undefined;
-      if (scenario.server === 'nginx' && noSpace === undefined) {
-        try {
-          nginx = await nginxFor(data.dir, args.work);
-        } catch (error) {
-          noServer = (error as Error).message;
-        }
-      }
-      const cantRun = noSpace ?? noServer;
-      const file = cantRun === undefined ? await data.get(scenario.size) : undefined;
-      const benchServer = scenario.server === 'nginx' ? nginx : server;
-      benchServer?.setFaults(scenario.faults);
-      const setup = file && benchServer ? { server: benchServer, workDir: args.work, scenario, data: file, ...(scenario.server === 'nginx' ? { ca: TLS_CA } : {}) } : undefined;
-      const scenarioCells = await runScenario(scenario, args, tools, missing, setup, segdlRoot, cantRun);
-      compareCells(scenario, scenarioCells, { scenarios, cells });
-      cells.push(...scenarioCells);
-      if (scenario.server === 'nginx') {
+      const prepared = await prepare(scenario, data, server, args.work);
+      if ('setup' in prepared && prepared.setup.server !== server) nginx = prepared.setup.server;
+      try {
+        const scenarioCells = await runScenario(scenario, args, tools, missing, prepared, segdlRoot);
+        compareCells(scenario, scenarioCells, { scenarios, cells });
+        cells.push(...scenarioCells);
+      } finally {
         await nginx?.close();
         nginx = undefined;
       }
+      const file = 'setup' in prepared ? prepared.setup.data : undefined;
       if (scenario.id === 'C' && file && args.tools.includes('segdl') && !missing.has('segdl')) {
         timelineSvgText = await drawTimeline(scenario, file, args.work);
       }
@@ -163,9 +153,8 @@ async function runScenario(
   args: BenchArgs,
   tools: Record<ToolName, Tool>,
   missing: Map<ToolName, string>,
-  setup: RunSetup | undefined,
+  prepared: Prepared,
   segdlRoot: string,
-  cantRun: string | undefined,
 ): Promise<Cell[]> {
   const wanted = scenario.tools.filter((t) => args.tools.includes(t));
   const runnable = wanted.filter((t) => !missing.has(t)).map((t) => tools[t]);
@@ -173,11 +162,12 @@ async function runScenario(
     .filter((t) => missing.has(t))
     .map((t) => ({ scenario: scenario.id, tool: t, status: 'skipped', reason: missing.get(t)!, runs: [] }));
   log(`\n${scenario.id}: ${scenario.title}`);
-  if (setup === undefined || cantRun !== undefined) {
-    const reason = cantRun ?? 'no server';
+  if ('cantRun' in prepared) {
+    const reason = prepared.cantRun;
     log(`  skipped: ${reason}`);
     return [...skipped, ...runnable.map((t): Cell => ({ scenario: scenario.id, tool: t.name, status: 'skipped', reason, runs: [] }))];
   }
+  const { setup } = prepared;
 
   const idealOf = (t: Tool): number | undefined => scenario.ideal?.(t.connections(scenario.connections));
   const planned = (t: Tool, done: RunRecord[] = []): number => {
@@ -233,6 +223,29 @@ function describe(r: RunRecord, s: Scenario, tool: Tool): string {
   if (r.refused > 0) parts.push(`${r.refused} refused`);
   if (r.verifyMs !== undefined) parts.push(`verify ${Math.round(r.verifyMs)} ms`);
   return parts.join('  ');
+}
+
+type Prepared = { setup: RunSetup } | { cantRun: string };
+
+/**
+ * The file and server a scenario runs against (T: nginx, started here; the caller closes it),
+ * or why it cannot run. Disk space is checked before generating: an 8 GiB source that does not
+ * fit is never written.
+ */
+async function prepare(scenario: Scenario, data: DataFiles, rangeServer: BenchServer, work: string): Promise<Prepared> {
+  const noSpace = await lacksSpace(work, scenario.size, data.has(scenario.size));
+  if (noSpace !== undefined) return { cantRun: noSpace };
+  let server = rangeServer;
+  if (scenario.server === 'nginx') {
+    try {
+      server = await nginxFor(data.dir, work);
+    } catch (error) {
+      return { cantRun: (error as Error).message };
+    }
+  }
+  server.setFaults(scenario.faults);
+  const file = await data.get(scenario.size);
+  return { setup: { server, workDir: work, scenario, data: file, ...(scenario.server === 'nginx' ? { ca: TLS_CA } : {}) } };
 }
 
 /** The source (unless it is on disk already) and one download must fit, with 1 GiB to spare. */
