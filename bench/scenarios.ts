@@ -60,7 +60,7 @@ export function buildScenarios(quick: boolean): Scenario[] {
   const sizeB1 = quick ? 8 * MiB : 256 * MiB;
   const sizeD = quick ? 8 * MiB : 64 * MiB;
   const sizeF = quick ? 256 * MiB : 4 * GiB;
-  const sizeF8 = quick ? 512 * MiB : 8 * GiB;
+  const sizeF8 = quick ? 384 * MiB : 8 * GiB;
   const sizeH = quick ? 128 * MiB : GiB;
   const rate = 8 * MB;
 

@@ -35,6 +35,7 @@ export interface Target {
   met(mine: CellMedians, ctx: TargetContext): boolean | undefined;
 }
 
+/** One condition; target() joins several into the verdict of a cell. */
 type Check = Target;
 
 /** All checks at once: no if any says no, otherwise unknown if any cannot tell. */
