@@ -23,7 +23,7 @@ export interface BenchArgs {
 
 export const USAGE = `Usage: npm run bench -- [options]      (after npm run build)
 
-  --quick           small sizes, 1 run per cell (under a minute)
+  --quick           small sizes, 1 run per cell, no F8 (about a minute)
   --runs N          runs per cell, median reported (default 3; cells whose ideal exceeds 15 s run once)
   --only A,B4,...   scenarios by id or letter (B = B1,B4,B8,B16; F = F,F8; S = S1,S16)
   --tools a,b,...   subset of ${KNOWN_TOOLS.join(',')}
