@@ -19,7 +19,7 @@ import { runLibrary } from './lib-session.js';
 import { hasGnuTime, killCurrent } from './measure.js';
 import { startNginx } from './nginx.js';
 import { toMarkdown, toResults, writeResults } from './report.js';
-import { buildScenarios, fmtSize, GiB, MB, type Scenario } from './scenarios.js';
+import { buildScenarios, GiB, MB, type Scenario } from './scenarios.js';
 import { compareCells, summarizeCell, type Cell } from './summary.js';
 import { describeRevision, snapshotSegdl } from './snapshot.js';
 import { recordTimeline } from './timeline.js';
@@ -254,7 +254,7 @@ async function lacksSpace(dir: string, size: number, sourceOnDisk: boolean): Pro
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
   const needs = (sourceOnDisk ? 0 : size) + size + GiB;
-  return free >= needs ? undefined : `not enough disk: source + output + 1 GiB = ${fmtSize(needs)}, ${dir} has ${(free / GiB).toFixed(1)} GiB free`;
+  return free >= needs ? undefined : `not enough disk: source + output + 1 GiB = ${(needs / GiB).toFixed(1)} GiB, ${dir} has ${(free / GiB).toFixed(1)} GiB free`;
 }
 
 /** T's server: nginx over TLS 1.3 with the test certificate, serving the data directory. */
