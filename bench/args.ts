@@ -2,8 +2,11 @@
 import { resolve } from 'node:path';
 import type { ToolName } from './tools.js';
 
-/** The default tools. segdl-power (H only) joins them when H is selected, or by name in --tools. */
-export const ALL_TOOLS: ToolName[] = ['segdl', 'aria2c', 'axel', 'curl', 'ipull'];
+/**
+ * The default tools: the downloaders, and segdl's library, stdout and start-up rows where a
+ * scenario has them (S1, S16, D, A). segdl-power (H only) joins when H is selected, or by name.
+ */
+export const ALL_TOOLS: ToolName[] = ['segdl', 'aria2c', 'axel', 'curl', 'ipull', 'segdl-lib', 'segdl-stdout', 'segdl-version', 'node-e0'];
 export const KNOWN_TOOLS: ToolName[] = [...ALL_TOOLS, 'segdl-power'];
 
 export interface BenchArgs {
@@ -20,12 +23,12 @@ export interface BenchArgs {
 
 export const USAGE = `Usage: npm run bench -- [options]      (after npm run build)
 
-  --quick           small sizes, 1 run per cell (under a minute)
+  --quick           small sizes, 1 run per cell, no F8 (about a minute)
   --runs N          runs per cell, median reported (default 3; cells whose ideal exceeds 15 s run once)
-  --only A,B4,...   scenarios by id or letter (B = B1,B4,B8,B16)
-  --tools a,b,...   subset of ${KNOWN_TOOLS.join(',')} (segdl-power runs in H only;
-                    by default it joins when H is selected)
-  --install         apt-get install missing peers (aria2 axel curl time) first
+  --only A,B4,...   scenarios by id or letter (B = B1,B4,B8,B16; F = F,F8; S = S1,S16)
+  --tools a,b,...   subset of ${KNOWN_TOOLS.join(',')}
+                    (segdl-power runs in H only; by default it joins when H is selected)
+  --install         apt-get install missing peers (aria2 axel curl time; nginx for T) first
   --out DIR         results directory (default bench/results; with --quick bench/work/quick-results)
   --work DIR        scratch directory for data and downloads (default bench/work)
 `;

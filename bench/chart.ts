@@ -7,7 +7,18 @@ import type { Cell } from './summary.js';
 import type { Timeline, TimelineSegment } from './timeline.js';
 import type { ToolName } from './tools.js';
 
-const TOOL_COLORS: Record<ToolName, string> = { segdl: '#1f77b4', 'segdl-power': '#17becf', aria2c: '#ff7f0e', axel: '#2ca02c', curl: '#9467bd', ipull: '#8c564b' };
+const TOOL_COLORS: Record<ToolName, string> = {
+  segdl: '#1f77b4',
+  'segdl-power': '#17becf',
+  'segdl-lib': '#aec7e8',
+  'segdl-stdout': '#393b79',
+  'segdl-version': '#c7c7c7',
+  'node-e0': '#7f7f7f',
+  aria2c: '#ff7f0e',
+  axel: '#2ca02c',
+  curl: '#9467bd',
+  ipull: '#8c564b',
+};
 const FONT = 'font-family="system-ui, sans-serif"';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -27,7 +38,8 @@ function svg(width: number, height: number, body: string[]): string {
 export function throughputSvg(scenarios: Scenario[], cells: Cell[], subtitle: string): string {
   const groups = scenarios
     .filter((s) => s.kind === 'throughput')
-    .map((s) => ({ s, cells: cells.filter((c) => c.scenario === s.id && c.status !== 'skipped') }))
+    // Start-up rows download nothing and unsupported ones have no number: neither is a bar.
+    .map((s) => ({ s, cells: cells.filter((c) => c.scenario === s.id && (c.status === 'ok' ? c.median?.mbPerS !== undefined : c.status === 'failed')) }))
     .filter((g) => g.cells.length > 0);
   const barW = 18;
   const gap = 30;
@@ -77,7 +89,7 @@ export function throughputSvg(scenarios: Scenario[], cells: Cell[], subtitle: st
   const legendY = top + plotH + 44;
   let lx = left;
   for (const tool of Object.keys(TOOL_COLORS) as ToolName[]) {
-    if (!cells.some((c) => c.tool === tool && c.status !== 'skipped')) continue;
+    if (!groups.some((g) => g.cells.some((c) => c.tool === tool))) continue;
     body.push(`<rect x="${lx}" y="${legendY - 10}" width="12" height="12" fill="${TOOL_COLORS[tool]}"/><text x="${lx + 16}" y="${legendY}">${tool}</text>`);
     lx += Math.max(70, tool.length * 7 + 24);
   }

@@ -19,6 +19,11 @@ export class DataFiles {
     this.dir = dir;
   }
 
+  /** Whether the file of this size is on disk already. */
+  has(size: number): boolean {
+    return this.#files.has(size);
+  }
+
   async get(size: number): Promise<DataFile> {
     const known = this.#files.get(size);
     if (known) return known;

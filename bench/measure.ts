@@ -3,7 +3,7 @@
  * RSS of that command alone; then checks the file it produced. A wrong file is a failure,
  * never a number.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,10 @@ export interface Measured {
   stderrTail: string;
   /** Whether `stopWhen` fired and the tool was SIGKILLed. */
   killed: boolean;
-  /** The last non-empty line of stdout, when the command asked for it (`captureLastLine`). */
+  /** The last non-empty line of stdout, when the command asked for it (`stdout: 'last-line'`). */
   lastLine?: string | undefined;
+  /** sha256 (hex) of everything the command wrote to stdout (`stdout: 'sha256'`). */
+  stdoutSha256?: string | undefined;
 }
 
 export interface MeasureOptions {
@@ -51,9 +53,18 @@ export async function measure(command: Command, options: MeasureOptions): Promis
   const timeFile = join(dir, 'time');
   const timed = hasGnuTime();
   const [cmd, args] = timed ? [GNU_TIME, ['-f', '%e %U %S %M', '-o', timeFile, command.cmd, ...command.args]] : [command.cmd, command.args];
+  // `| sha256sum`: the tool's stdout is the hasher's stdin, a kernel pipe this process never reads.
+  const hasher = command.stdout === 'sha256' ? spawn('sha256sum', [], { stdio: ['pipe', 'pipe', 'ignore'] }) : undefined;
+  const hashed = hasher === undefined ? undefined : hashOutput(hasher);
   const started = performance.now();
   // Own process group: a timeout can kill the tool and everything it started.
-  const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', command.captureLastLine ? 'pipe' : 'ignore', 'pipe'], detached: true });
+  const child = spawn(cmd, args, {
+    cwd: options.cwd,
+    stdio: ['ignore', hasher?.stdin ?? (command.stdout === 'last-line' ? 'pipe' : 'ignore'), 'pipe'],
+    detached: true,
+  });
+  // The hasher sees end of file when the tool's copy closes, so drop ours.
+  hasher?.stdin!.destroy();
   current = child.pid === undefined ? undefined : { pid: child.pid };
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => {
@@ -62,12 +73,14 @@ export async function measure(command: Command, options: MeasureOptions): Promis
   // Only the last complete line and the unfinished one are kept: progress lines add up.
   let lastLine: string | undefined;
   let partial = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-    const lines = (partial + s).split('\n');
-    partial = lines.pop()!;
-    const full = lines.filter((l) => l.trim() !== '').at(-1);
-    if (full !== undefined) lastLine = full;
-  });
+  if (command.stdout === 'last-line') {
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      const lines = (partial + s).split('\n');
+      partial = lines.pop()!;
+      const full = lines.filter((l) => l.trim() !== '').at(-1);
+      if (full !== undefined) lastLine = full;
+    });
+  }
   let killed = false;
   let timedOut = false;
   const poll = setInterval(() => {
@@ -98,7 +111,8 @@ export async function measure(command: Command, options: MeasureOptions): Promis
       maxRssKiB: usage?.maxRssKiB,
       stderrTail: stderr.trim().split('\n').slice(-3).join(' | '),
       killed,
-      ...(command.captureLastLine ? { lastLine: partial.trim() !== '' ? partial : lastLine } : {}),
+      ...(command.stdout === 'last-line' ? { lastLine: partial.trim() !== '' ? partial : lastLine } : {}),
+      ...(hashed !== undefined ? { stdoutSha256: await hashed } : {}),
     };
   } finally {
     clearInterval(poll);
@@ -106,6 +120,14 @@ export async function measure(command: Command, options: MeasureOptions): Promis
     current = undefined;
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The hex digest sha256sum prints for its stdin ("HEX  -"); empty if it printed nothing. */
+async function hashOutput(hasher: ChildProcess): Promise<string> {
+  let out = '';
+  hasher.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  await new Promise<void>((done) => hasher.once('close', () => done()));
+  return out.trim().split(/\s+/)[0] ?? '';
 }
 
 /** Kills the tool under GNU time, so time still reports its CPU and RSS up to the kill. */

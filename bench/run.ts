@@ -1,25 +1,29 @@
 /**
  * Benchmark entry: `npm run bench -- [--quick] [--runs N] [--only A,B] [--tools ...]`.
- * Serves generated files from segdl's own range server on 127.0.0.1, runs every scenario
- * with segdl's CLI and each installed peer (alternating tools within a round), and writes
+ * Serves generated files from segdl's own range server on 127.0.0.1 (T: from nginx over TLS),
+ * runs every scenario with segdl's CLI and each installed peer (alternating tools within a
+ * round; segdl's library row back to back in one process), and writes
  * bench/results/latest.{json,md}, throughput.svg and timeline.svg.
  */
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type RangeServer } from '../src/serve/index.js';
+import { serve } from '../src/serve/index.js';
 import { parseArgs, selects, UsageError, USAGE, type BenchArgs } from './args.js';
-import { runOnce, jobFor, type RunRecord } from './cell.js';
+import { rangeBenchServer, type BenchServer } from './bench-server.js';
+import { runOnce, jobFor, type RunRecord, type RunSetup } from './cell.js';
 import { throughputSvg, timelineSvg } from './chart.js';
 import { DataFiles, type DataFile } from './data.js';
+import { runLibrary } from './lib-session.js';
 import { hasGnuTime, killCurrent } from './measure.js';
+import { startNginx } from './nginx.js';
 import { toMarkdown, toResults, writeResults } from './report.js';
-import { buildScenarios, fmtSize, GiB, MB, type Scenario } from './scenarios.js';
+import { buildScenarios, GiB, MB, type Scenario } from './scenarios.js';
 import { compareCells, summarizeCell, type Cell } from './summary.js';
 import { describeRevision, snapshotSegdl } from './snapshot.js';
 import { recordTimeline } from './timeline.js';
-import { installMissing, makeTools, missingReason, versionOf, type Tool, type ToolName } from './tools.js';
+import { installMissing, makeTools, missingReason, nginxBinary, versionOf, type Tool, type ToolName } from './tools.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
@@ -27,6 +31,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  * peers would otherwise take minutes of a default run that should stay near ten.
  */
 const LONG_CELL_S = 15;
+/** The self-signed test certificate nginx serves in T; every tool is told to trust it. */
+const TLS_CA = join(root, 'fixtures/tls/localhost.crt');
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -48,7 +54,10 @@ async function main(argv: string[]): Promise<number> {
   // Other work on a 2-core box changes every number: say so rather than publish quietly.
   if (loadBefore > cpus().length / 2) log(`bench: load average ${loadBefore.toFixed(1)} on ${cpus().length} cores: expect noisy numbers`);
   let tools = makeTools(root);
-  if (args.install) installMissing(args.tools.map((t) => tools[t]));
+  // A scenario none of the chosen tools runs in is left out (its file is never generated).
+  const scenarios = buildScenarios(args.quick).filter((s) => selects(args.only, s.id) && s.tools.some((t) => args.tools.includes(t)));
+  const wantsNginx = scenarios.some((s) => s.server === 'nginx');
+  if (args.install) installMissing(args.tools.map((t) => tools[t]), wantsNginx);
   if (!hasGnuTime()) log('bench: /usr/bin/time missing (apt-get install time, or --install): no CPU or RSS figures');
   const missing = new Map<ToolName, string>();
   for (const name of args.tools) {
@@ -58,9 +67,8 @@ async function main(argv: string[]): Promise<number> {
       log(`bench: skipping ${name}: ${reason}`);
     }
   }
-  const scenarios = buildScenarios(args.quick).filter((s) => selects(args.only, s.id));
   if (scenarios.length === 0) {
-    log(`bench: --only ${args.only?.join(',')} selects no scenario`);
+    log(`bench: no scenario selected by --only ${args.only?.join(',') ?? '(all)'} runs any of --tools ${args.tools.join(',')}`);
     return 2;
   }
 
@@ -71,9 +79,10 @@ async function main(argv: string[]): Promise<number> {
   const data = new DataFiles(join(args.work, 'data'));
   await mkdir(data.dir, { recursive: true });
   await mkdir(args.out, { recursive: true });
-  const server = await serve({ root: data.dir });
+  const server = rangeBenchServer(await serve({ root: data.dir }));
+  let nginx: BenchServer | undefined;
   const cleanUp = async (): Promise<void> => {
-    await Promise.allSettled([server.close(), data.dropAll()]);
+    await Promise.allSettled([server.close(), nginx?.close(), data.dropAll()]);
     await rm(data.dir, { recursive: true, force: true });
     await rm(join(args.work, 'out'), { recursive: true, force: true });
     await rm(join(args.work, 'segdl-snapshot'), { recursive: true, force: true });
@@ -83,19 +92,25 @@ async function main(argv: string[]): Promise<number> {
     void cleanUp().then(() => process.exit(130));
   };
   process.once('SIGINT', stop);
-  log(`bench: server ${server.url}, ${scenarios.map((s) => s.id).join(' ')}, ${args.quick ? 'quick' : `${args.runs} runs`}`);
+  log(`bench: server ${server.urlFor('')}, ${scenarios.map((s) => s.id).join(' ')}, ${args.quick ? 'quick' : `${args.runs} runs`}`);
 
   const cells: Cell[] = [];
   let timelineSvgText: string | undefined;
   try {
     for (const [i, scenario] of scenarios.entries()) {
       const scenarioBegan = performance.now();
-      const file = await data.get(scenario.size);
-      server.setFaults(scenario.faults);
-      const scenarioCells = await runScenario(scenario, args, tools, missing, server, file, segdlRoot);
-      compareCells(scenario, scenarioCells);
-      cells.push(...scenarioCells);
-      if (scenario.id === 'C' && args.tools.includes('segdl') && !missing.has('segdl')) {
+      const prepared = await prepare(scenario, data, server, args.work);
+      if ('setup' in prepared && prepared.setup.server !== server) nginx = prepared.setup.server;
+      try {
+        const scenarioCells = await runScenario(scenario, args, tools, missing, prepared, segdlRoot);
+        compareCells(scenario, scenarioCells, { scenarios, cells });
+        cells.push(...scenarioCells);
+      } finally {
+        await nginx?.close();
+        nginx = undefined;
+      }
+      const file = 'setup' in prepared ? prepared.setup.data : undefined;
+      if (scenario.id === 'C' && file && args.tools.includes('segdl') && !missing.has('segdl')) {
         timelineSvgText = await drawTimeline(scenario, file, args.work);
       }
       // Big files go as soon as no later scenario serves them (disk and page cache).
@@ -138,8 +153,7 @@ async function runScenario(
   args: BenchArgs,
   tools: Record<ToolName, Tool>,
   missing: Map<ToolName, string>,
-  server: RangeServer,
-  file: DataFile,
+  prepared: Prepared,
   segdlRoot: string,
 ): Promise<Cell[]> {
   const wanted = scenario.tools.filter((t) => args.tools.includes(t));
@@ -147,8 +161,13 @@ async function runScenario(
   const skipped: Cell[] = wanted
     .filter((t) => missing.has(t))
     .map((t) => ({ scenario: scenario.id, tool: t, status: 'skipped', reason: missing.get(t)!, runs: [] }));
-  const noSpace = await lacksSpace(args.work, scenario.size);
-  if (noSpace !== undefined) return [...skipped, ...runnable.map((t): Cell => ({ scenario: scenario.id, tool: t.name, status: 'skipped', reason: noSpace, runs: [] }))];
+  log(`\n${scenario.id}: ${scenario.title}`);
+  if ('cantRun' in prepared) {
+    const reason = prepared.cantRun;
+    log(`  skipped: ${reason}`);
+    return [...skipped, ...runnable.map((t): Cell => ({ scenario: scenario.id, tool: t.name, status: 'skipped', reason, runs: [] }))];
+  }
+  const { setup } = prepared;
 
   const idealOf = (t: Tool): number | undefined => scenario.ideal?.(t.connections(scenario.connections));
   const planned = (t: Tool, done: RunRecord[] = []): number => {
@@ -158,21 +177,26 @@ async function runScenario(
     return Math.min(scenario.maxRuns ?? args.runs, long && !scenario.keepRuns ? 1 : args.runs);
   };
   const records = new Map<ToolName, RunRecord[]>(runnable.map((t) => [t.name, []]));
-  const rounds = Math.max(0, ...runnable.map((t) => planned(t)));
-  log(`\n${scenario.id}: ${scenario.title}`);
+  const rotating = runnable.filter((t) => t.kind !== 'library');
+  const rounds = Math.max(0, ...rotating.map((t) => planned(t)));
   for (let round = 0; round < rounds; round++) {
     // Rotate the order every round so no tool always runs first (cold caches) or last.
-    const order = runnable.map((_, k) => runnable[(k + round) % runnable.length]!);
+    const order = rotating.map((_, k) => rotating[(k + round) % rotating.length]!);
     for (const tool of order) {
       const done = records.get(tool.name)!;
       if (done.length >= planned(tool, done) || done.some((r) => !r.ok)) continue;
-      const record = await runOnce(server, args.work, scenario, tool, file, round);
+      const record = await runOnce(setup, tool, round);
       done.push(record);
-      log(`  ${tool.name.padEnd(11)} run ${round + 1}/${planned(tool, done)}  ${describe(record, scenario)}`);
+      log(`  ${tool.name.padEnd(13)} run ${round + 1}/${planned(tool, done)}  ${describe(record, scenario, tool)}`);
     }
   }
+  // The library row: its runs back to back in one warm process, after the others.
+  for (const tool of runnable.filter((t) => t.kind === 'library')) {
+    const runs = planned(tool);
+    records.set(tool.name, await runLibrary(setup, tool, runs, (r, i) => log(`  ${tool.name.padEnd(13)} run ${i + 1}/${runs}  ${describe(r, scenario, tool)}`)));
+  }
   const cells = runnable.map((t) => {
-    const job = jobFor(scenario, 'URL', 'DIR/FILE');
+    const job = jobFor(scenario, 'URL', 'DIR/FILE', setup.ca === undefined ? undefined : 'CA.crt');
     const command = t.command(job);
     const ideal = idealOf(t);
     return summarizeCell(scenario, t.name, records.get(t.name)!, {
@@ -180,30 +204,64 @@ async function runScenario(
       command: [command.cmd === process.execPath ? 'node' : command.cmd, ...command.args].join(' ').replaceAll(`${segdlRoot}/`, '').replaceAll(root, ''),
       note: t.note?.(job),
       idealS: ideal,
+      downloads: t.kind !== 'startup',
     });
   });
   return [...cells, ...skipped];
 }
 
-function describe(r: RunRecord, s: Scenario): string {
-  if (!r.ok) return `FAILED: ${r.error}`;
+function describe(r: RunRecord, s: Scenario, tool: Tool): string {
+  if (!r.ok) return `${r.unsupported ? 'NOT SUPPORTED' : 'FAILED'}: ${r.error}`;
+  const downloads = tool.kind !== 'startup';
   const parts = [
-    `${r.wallS.toFixed(2)} s`,
-    `${(s.size / r.wallS / MB).toFixed(1)} MB/s`,
+    `${r.wallS.toFixed(3)} s`,
+    ...(downloads ? [`${(s.size / r.wallS / MB).toFixed(1)} MB/s`] : []),
     `cpu ${r.cpuS?.toFixed(2) ?? '?'} s`,
     `rss ${r.maxRssKiB === undefined ? '?' : Math.round(r.maxRssKiB / 1024)} MiB`,
-    `server ${(r.serverBytes / s.size).toFixed(3)}× size`,
+    ...(downloads ? [`server ${(r.serverBytes / s.size).toFixed(3)}× size`, `${r.requests} req`, `${r.connections} conn`] : []),
   ];
   if (r.refused > 0) parts.push(`${r.refused} refused`);
   if (r.verifyMs !== undefined) parts.push(`verify ${Math.round(r.verifyMs)} ms`);
   return parts.join('  ');
 }
 
-/** The source and one download must fit, with 1 GiB to spare. */
-async function lacksSpace(dir: string, size: number): Promise<string | undefined> {
+type Prepared = { setup: RunSetup } | { cantRun: string };
+
+/**
+ * The file and server a scenario runs against (T: nginx, started here; the caller closes it),
+ * or why it cannot run. Disk space is checked before generating: an 8 GiB source that does not
+ * fit is never written.
+ */
+async function prepare(scenario: Scenario, data: DataFiles, rangeServer: BenchServer, work: string): Promise<Prepared> {
+  const noSpace = await lacksSpace(work, scenario.size, data.has(scenario.size));
+  if (noSpace !== undefined) return { cantRun: noSpace };
+  let server = rangeServer;
+  if (scenario.server === 'nginx') {
+    try {
+      server = await nginxFor(data.dir, work);
+    } catch (error) {
+      return { cantRun: (error as Error).message };
+    }
+  }
+  server.setFaults(scenario.faults);
+  const file = await data.get(scenario.size);
+  return { setup: { server, workDir: work, scenario, data: file, ...(scenario.server === 'nginx' ? { ca: TLS_CA } : {}) } };
+}
+
+/** The source (unless it is on disk already) and one download must fit, with 1 GiB to spare. */
+async function lacksSpace(dir: string, size: number, sourceOnDisk: boolean): Promise<string | undefined> {
+  await mkdir(dir, { recursive: true });
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
-  return free >= 2 * size + GiB ? undefined : `needs ${fmtSize(2 * size + GiB)} free in ${dir}, has ${fmtSize(free)}`;
+  const needs = (sourceOnDisk ? 0 : size) + size + GiB;
+  return free >= needs ? undefined : `not enough disk: source + output + 1 GiB = ${(needs / GiB).toFixed(1)} GiB, ${dir} has ${(free / GiB).toFixed(1)} GiB free`;
+}
+
+/** T's server: nginx over TLS 1.3 with the test certificate, serving the data directory. */
+async function nginxFor(dataDir: string, work: string): Promise<BenchServer> {
+  const nginx = nginxBinary();
+  if (nginx === undefined) throw new Error('nginx not installed (apt-get install nginx, or --install)');
+  return startNginx({ nginx, root: dataDir, work, cert: TLS_CA, key: join(root, 'fixtures/tls/localhost.key') });
 }
 
 /** Scenario C once more through the library, with one connection reset, drawn lane by lane. */
