@@ -7,12 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Copies dist/src and package.json under `work` and returns the copy's root. */
+/** Copies dist/src, dist/bin (the CLI's bundle and code cache) and package.json under `work` and returns the copy's root. */
 export async function snapshotSegdl(root: string, work: string): Promise<string> {
   const copy = join(work, 'segdl-snapshot');
   await rm(copy, { recursive: true, force: true });
   await mkdir(join(copy, 'dist'), { recursive: true });
   await cp(join(root, 'dist/src'), join(copy, 'dist/src'), { recursive: true });
+  await cp(join(root, 'dist/bin'), join(copy, 'dist/bin'), { recursive: true });
   await cp(join(root, 'package.json'), join(copy, 'package.json'));
   await symlink(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
   return copy;

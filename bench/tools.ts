@@ -60,7 +60,7 @@ export interface Tool {
 /** `segdlRoot` holds the segdl under test (a snapshot of dist/, see snapshot.ts); `root` the project. */
 export function makeTools(root: string, segdlRoot = root): Record<ToolName, Tool> {
   const node = process.execPath;
-  const cli = join(segdlRoot, 'dist/src/cli/main.js');
+  const cli = join(segdlRoot, 'dist/src/cli/launch.cjs');
   const segdlArgs = (j: ToolJob): string[] => [cli, j.url, '-o', j.output, '-c', String(j.connections), ...(j.ca !== undefined ? ['--ca', j.ca] : [])];
   // The same command resumes after a kill: segdl continues from its manifest by itself.
   // --json rather than --quiet: its last line, the result, carries verifyMs.
@@ -169,7 +169,7 @@ export function missingReason(tool: Tool, root: string): string | undefined {
     case 'segdl-power':
     case 'segdl-stdout':
     case 'segdl-version':
-      return existsSync(join(root, 'dist/src/cli/main.js')) ? undefined : 'dist/src/cli/main.js missing (npm run build)';
+      return existsSync(join(root, 'dist/src/cli/launch.cjs')) ? undefined : 'dist/src/cli/launch.cjs missing (npm run build)';
     case 'segdl-lib':
       return existsSync(join(root, 'dist/bench/lib-driver.js')) ? undefined : 'dist/bench/lib-driver.js missing (npm run build)';
     case 'node-e0':

@@ -9,15 +9,10 @@
  * the response normally. It reaches into undici's parser (pinned by package-lock.json); the
  * regression test test/protocol/paused-end.test.ts fails if that stops working.
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { buildConnector as BuildConnector } from 'undici';
 import { privatePeerError } from './address-guard.js';
-
-const require = createRequire(import.meta.url);
-// Loaded on their own for the same start-up reason as src/http/agent.ts.
-const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;
-const { kParser } = require('undici/lib/core/symbols.js') as { kParser: symbol };
+import { buildConnector, kParser } from './undici-parts.js';
 
 export interface ConnectorOptions {
   ca?: string | Buffer | Array<string | Buffer> | undefined;

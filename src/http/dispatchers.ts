@@ -9,7 +9,7 @@
  * queue's per-host budget) bound the sockets, and idle ones close after the keep-alive timeout.
  */
 import type { Dispatcher } from 'undici';
-import { Agent } from './agent.js';
+import { Agent } from './undici-parts.js';
 import { makeConnector } from './connector.js';
 import type { ProxySettings } from './proxy.js';
 

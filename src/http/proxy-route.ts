@@ -6,7 +6,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { assertPublicHost } from './address-guard.js';
-import { Agent } from './agent.js';
+import { Agent } from './undici-parts.js';
 import { guardPausedEnd } from './connector.js';
 import { proxyDisplay, proxyFor, type ProxySettings } from './proxy.js';
 import { socks5Connect } from './socks5.js';

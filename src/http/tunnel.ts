@@ -8,16 +8,13 @@
  * failure here is a DownloadError ERR_PROXY instead, so the request fails once, and the whole
  * handshake (TCP, CONNECT reply, SOCKS exchange) is bounded by the connect timeout.
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { buildConnector as BuildConnector } from 'undici';
 import { DownloadError } from '../errors.js';
 import { proxyDisplay } from './proxy.js';
 import { SocketReader } from './socket-reader.js';
+import { buildConnector } from './undici-parts.js';
 
-const require = createRequire(import.meta.url);
-// Loaded on its own for the same start-up reason as src/http/agent.ts.
-const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;
 
 export interface TunnelOptions {
   ca?: string | Buffer | Array<string | Buffer>;

@@ -1,9 +1,9 @@
-/** Runs the built CLI (dist/) as a real child process, as a user would. */
+/** Runs the built CLI (the package's bin: the bundle from its code cache) as a real child process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/src/cli/launch.cjs', import.meta.url));
 
 export interface CliRun {
   child: ChildProcess;

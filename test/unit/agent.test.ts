@@ -1,10 +1,13 @@
-import { Agent as PublicAgent } from 'undici';
+import { Agent as PublicAgent, buildConnector as publicBuildConnector } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { Agent } from '../../src/http/agent.js';
+import { Agent, buildConnector, kParser } from '../../src/http/undici-parts.js';
 
-describe('the Agent loaded on its own', () => {
-  it('is the same class undici exports (so the deep import never drifts from the public API)', () => {
+describe('the undici pieces loaded on their own', () => {
+  it('are the same things undici exports (so the deep imports never drift from the public API)', () => {
     expect(Agent).toBe(PublicAgent);
+    expect(buildConnector).toBe(publicBuildConnector);
+    expect(typeof kParser).toBe('symbol');
+    expect(kParser.description).toBe('parser');
     const agent = new Agent({ connections: 2 });
     expect(typeof agent.dispatch).toBe('function');
     return agent.close();

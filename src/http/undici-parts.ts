@@ -1,0 +1,15 @@
+/**
+ * The pieces of undici a download needs, loaded on their own: `import 'undici'` evaluates all of
+ * undici (fetch, WebSocket, caches, mocks) and adds ~50-90 ms to every CLI start. undici has no
+ * `exports` map, so the files are reachable; the version is pinned by package-lock.json, and
+ * test/unit/agent.test.ts checks these are the real thing. Static imports, so a bundler can
+ * include them (the CLI is bundled: fewer files to find and compile at start-up).
+ */
+import AgentClass from 'undici/lib/dispatcher/agent.js';
+import buildConnectorFunction from 'undici/lib/core/connect.js';
+import symbols from 'undici/lib/core/symbols.js';
+
+export const Agent = AgentClass;
+export const buildConnector = buildConnectorFunction;
+/** The symbol under which undici keeps a socket's HTTP/1.1 parser (see src/http/connector.ts). */
+export const kParser = symbols.kParser;
