@@ -9,15 +9,23 @@
  * loopback server of its own, so the cache holds the code a download runs, then writes it.
  */
 import fs = require('node:fs');
-import http = require('node:http');
-import os = require('node:os');
 import path = require('node:path');
 import url = require('node:url');
 import vm = require('node:vm');
 import Module = require('node:module');
+import v8 = require('node:v8');
 
 const bundle = path.join(__dirname, '..', '..', 'bin', 'segdl.cjs');
 const cacheFile = `${bundle}.cache`;
+
+/**
+ * V8 compiles hot wasm (undici's parser, xxhash) again, optimised, in the background, and a process
+ * waits for those compiles at exit: ~60-90 ms after a small file is already saved. Only code that
+ * has run through tens of MB (a big download, where it pays) is optimised. Set before the bundle is
+ * compiled: V8 accepts a code cache only under the flags it was made with.
+ */
+const WASM_TIERING = '--wasm-tiering-budget=50000000';
+v8.setFlagsFromString(WASM_TIERING);
 
 function runBundle(makeCache: boolean): boolean {
   let source: string;
@@ -34,6 +42,7 @@ function runBundle(makeCache: boolean): boolean {
   }
   const wrapped = Module.wrap(source.replace(/^#!.*\n/, ''));
   const script = new vm.Script(wrapped, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
+  if (process.env['SEGDL_DEBUG_CODE_CACHE'] !== undefined) process.stderr.write(`segdl: code cache ${cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
   if (makeCache) process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   const bundleModule = { exports: {} };
@@ -43,6 +52,9 @@ function runBundle(makeCache: boolean): boolean {
 
 /** A one-request range server on loopback and a download from it, in this process, to warm the cache. */
 function makeCodeCache(): void {
+  // Only the build gets here: a download's start never loads these.
+  const http = require('node:http') as typeof import('node:http');
+  const os = require('node:os') as typeof import('node:os');
   const body = Buffer.alloc(64 * 1024, 7);
   const server = http.createServer((req, res) => {
     const match = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range));

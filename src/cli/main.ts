@@ -85,9 +85,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// V8 compiles hot wasm (undici's parser, xxhash) again, optimised, in the background, and a process
-// waits for those compiles at exit: ~60-90 ms after a small file is already saved. Only code that
-// has run through tens of MB (a big download, where it pays) is optimised.
+// What the launcher sets before loading the bundle (src/cli/launch.cts), also when run unbundled.
 setFlagsFromString('--wasm-tiering-budget=50000000');
 // More libuv threads than the default 4, so 8-16 connections' positional writes run in parallel.
 process.env.UV_THREADPOOL_SIZE ??= '16';
