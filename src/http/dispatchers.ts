@@ -11,6 +11,7 @@
 import type { Dispatcher } from 'undici';
 import { Agent } from './undici-parts.js';
 import { makeConnector } from './connector.js';
+import { warmFirstPool } from './warm-pool.js';
 import type { ProxySettings } from './proxy.js';
 
 export interface TransportConfig {
@@ -38,7 +39,7 @@ export function dispatcherFor(config: TransportConfig & { dispatcher: Dispatcher
 
 async function build(config: TransportConfig): Promise<Dispatcher> {
   const connect = makeConnector({ ca: config.ca, blockPrivateAddresses: config.blockPrivateAddresses, timeout: config.connectTimeoutMs });
-  const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connect });
+  const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connect, factory: warmFirstPool });
   const direct = agent.compose((dispatch) => (opts, handler) => {
     setImmediate(() => dispatch(opts, handler));
     return true;

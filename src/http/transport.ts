@@ -6,6 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DownloadError, toDownloadError } from '../errors.js';
+import { parseContentLength } from './content-range.js';
 import { locationText } from './location.js';
 
 export interface ResponseHead {
@@ -46,6 +47,15 @@ const MAX_REDIRECTS = 20;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin (catalogue case 49). */
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/** Refused answers with a body up to this long are read to their end rather than cut. */
+const DRAIN_LIMIT = 64 * 1024;
+
+/** Whether a refused answer is short enough to read to its end: it says how long it is, and that is little. */
+function drainable(headers: IncomingHttpHeaders): boolean {
+  const length = parseContentLength(headers['content-length']);
+  return length !== undefined && !Number.isNaN(length) && length <= DRAIN_LIMIT;
+}
 
 /** Thrown into undici to cut a response short once the sink has what it needs. */
 class SinkSatisfied extends Error {}
@@ -130,6 +140,9 @@ function dispatchOnce(
   return new Promise<Outcome>((resolve, reject) => {
     let redirect: string | string[] | undefined;
     let headReceived = false;
+    /** The sink refused the response: its (short) body is read and dropped, then this is the outcome. */
+    let refusal: unknown;
+    let drained = 0;
     let settled = false;
     const url = spec.url;
     const settle = (error: unknown) => {
@@ -171,11 +184,24 @@ function dispatchOnce(
           try {
             sink.head({ status: statusCode, headers, url });
           } catch (error) {
-            settle(error);
-            controller.abort(error as Error);
+            // A short answer that says no (503, 404, a 416) is read to its end: aborting it would
+            // make undici open a fresh socket at once, an idle connection the host may count.
+            if (drainable(headers)) refusal = error;
+            else {
+              settle(error);
+              controller.abort(error as Error);
+            }
           }
         },
         onResponseData(controller, chunk) {
+          if (refusal !== undefined) {
+            drained += chunk.length;
+            if (drained > DRAIN_LIMIT) {
+              settle(refusal);
+              controller.abort(refusal as Error);
+            }
+            return;
+          }
           if (settled || redirect !== undefined) return;
           try {
             if (!sink.data(chunk)) {
@@ -188,7 +214,7 @@ function dispatchOnce(
           }
         },
         onResponseEnd() {
-          settle(undefined);
+          settle(refusal);
         },
         onResponseError(_controller, error) {
           if (settled) return;

@@ -91,9 +91,11 @@ export class ConcurrencyControl {
   }
 
   /** The host refused a request (429/503, a refused or reset connection): keep the connections that work, and no more for now. */
-  onOverload(streaming: number, now: number): number {
+  onOverload(working: number, now: number): number {
     this.#lastOverload = now;
-    this.#limit = streaming > 0 ? Math.min(this.#limit, streaming) : Math.max(1, Math.floor(this.#limit / 2));
+    // Refusals come in bursts, some before the accepted connections stream: what works when the
+    // last of them lands is what the host takes (never the lower count seen earlier).
+    this.#limit = working > 0 ? Math.min(this.#max, working) : Math.max(1, Math.floor(this.#limit / 2));
     this.#ceiling = this.#limit;
     return this.#limit;
   }

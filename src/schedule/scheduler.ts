@@ -381,7 +381,10 @@ export class Scheduler {
   /** Lowers the limit after a refusal; true when this job should give its slot back. */
   #overloaded(): boolean {
     this.#secondWave = undefined;
-    const limit = this.#concurrency.onOverload(this.#streamingCount(), this.#now());
+    // The connections that work: every other active one (a job between two requests is not
+    // streaming, but its connection is fine). A burst of refusals brings it down one by one.
+    const working = Math.max(this.#streamingCount(), this.#limit.activeCount - 1);
+    const limit = this.#concurrency.onOverload(working, this.#now());
     debug('connections -> %d (host refused one; %d streaming, %d active)', limit, this.#streamingCount(), this.#limit.activeCount);
     this.#limit.concurrency = limit;
     return this.#limit.activeCount > limit;

@@ -10,6 +10,15 @@ declare module 'undici/lib/core/connect.js' {
   export default build;
 }
 declare module 'undici/lib/core/symbols.js' {
-  const symbols: { kParser: symbol };
+  const symbols: { kParser: symbol; kConnected: symbol };
   export default symbols;
+}
+declare module 'undici/lib/dispatcher/pool.js' {
+  import type { Pool } from 'undici';
+  const PoolClass: typeof Pool;
+  export default PoolClass;
+}
+declare module 'undici/lib/dispatcher/pool-base.js' {
+  const base: { kClients: symbol; kNeedDrain: symbol; kGetDispatcher: symbol };
+  export default base;
 }
