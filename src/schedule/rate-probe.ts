@@ -26,6 +26,13 @@ export class RateProbe {
     this.#samples.push({ at: this.#now(), bytes: this.#count() });
   }
 
+  /** Bytes per second since sampling began, burst included: an upper bound of the link's rate (0 before the first byte). */
+  ceiling(): number {
+    const first = this.#samples[0]!;
+    const elapsed = this.#now() - first.at;
+    return elapsed > 0 ? ((this.#count() - first.bytes) * 1000) / elapsed : 0;
+  }
+
   /** Stops sampling and returns the slowest stretch's bytes per second (0 when nothing was measured). */
   finish(): number {
     clearInterval(this.#timer);

@@ -35,6 +35,14 @@ export interface Job extends Segment {
   hash?: SegmentHash | undefined;
 }
 
+/** How long the scheduler wants a request to run, and what a connection does per second, as it sees the whole download. */
+export interface RequestPace {
+  /** Seconds of transfer per request (about 1 s, less as the download nears its end). */
+  seconds(): number;
+  /** The typical connection's bytes/s so far (0 when none is known yet). */
+  typicalSpeed(): number;
+}
+
 /** A streaming xxh64 whose digest can be read at any time without ending it. */
 export interface SegmentHash {
   update(bytes: Uint8Array): unknown;
@@ -50,7 +58,7 @@ export interface SchedulerParams {
   retry: RetryOptions;
   signal: AbortSignal;
   /** One attempt at the rest of `job` (from start+done to its current end); calls `streaming()` once its body flows. */
-  fetch(job: Job, signal: AbortSignal, streaming: () => void): Promise<void>;
+  fetch(job: Job, signal: AbortSignal, streaming: () => void, pace: RequestPace): Promise<void>;
   onRetry?(job: Job, attempt: number, delayMs: number, error: DownloadError): void;
   onSplit?(victim: Job, piece: Job): void;
   onJobDone?(job: Job): void;
@@ -70,6 +78,10 @@ export interface SchedulerParams {
 const STEAL_RETRY_MS = 100;
 /** Adaptive mode reconsiders the connection count this often. */
 const SAMPLE_MS = 100;
+/** A request carries about this much transfer time while much is left... */
+const REQUEST_SECONDS = 1;
+/** ...and never less than this near the end. */
+const MIN_REQUEST_SECONDS = 0.1;
 /** Attempts younger than this have no meaningful speed yet. */
 const WARMUP_MS = 300;
 /**
@@ -93,6 +105,8 @@ const STRAGGLER_FRACTION = 0.5;
  */
 const DECIDE_MIN_MS = 25;
 const DECIDE_MAX_MS = 60;
+/** An early look at the first response's rate, to open every connection at once when even a burst leaves them all worth it. */
+const EARLY_LOOK_MS = 5;
 /**
  * A rate read over a few milliseconds can be a burst (a server's or a proxy's buffers): the count
  * is looked at again this often with longer measurements, and grows if more connections now pay.
@@ -131,6 +145,8 @@ export class Scheduler {
   #receivedAtStart = 0;
   #retrySteal: NodeJS.Timeout | undefined;
   #elu = { mark: performance.eventLoopUtilization(), busy: 0 };
+  /** Request sizing as the whole download sees it (src/transfer/fetch-job.ts asks before every request). */
+  readonly #pace: RequestPace = { seconds: () => this.#requestSeconds(), typicalSpeed: () => this.#typicalSpeed() };
   /** Waiting for the first response's rate before opening more connections. */
   #decision: { timer: NodeJS.Timeout | undefined; probe?: RateProbe } | undefined;
   /** The second half of the connections, opened once the first half streams without refusals. */
@@ -240,7 +256,7 @@ export class Scheduler {
       job.attemptStartedAt = this.#now();
       job.attemptStartBytes = job.received = job.done;
       try {
-        await this.#p.fetch(job, this.#signal, () => this.#onStreaming(job));
+        await this.#p.fetch(job, this.#signal, () => this.#onStreaming(job), this.#pace);
         return;
       } catch (raw) {
         if (this.#signal.aborted) throw this.#signal.reason;
@@ -285,8 +301,16 @@ export class Scheduler {
     const decision = this.#decision;
     if (decision !== undefined && decision.timer === undefined) {
       const wait = Math.min(DECIDE_MAX_MS, Math.max(DECIDE_MIN_MS, this.#p.firstByteMs!));
-      decision.probe = new RateProbe(() => job.received);
-      decision.timer = setTimeout(() => this.#decide(job, decision.probe!.finish()), wait);
+      const probe = new RateProbe(() => job.received);
+      decision.probe = probe;
+      // A burst only makes the link look faster: if even that rate makes every connection worth
+      // opening, open them now rather than after the measuring window.
+      decision.timer = setTimeout(() => {
+        const ceiling = probe.ceiling();
+        if (ceiling > 0 && this.#worth(ceiling) >= this.#p.connections) return this.#decide(job, probe.finish());
+        decision.timer = setTimeout(() => this.#decide(job, probe.finish()), wait - EARLY_LOOK_MS);
+        decision.timer.unref();
+      }, EARLY_LOOK_MS);
       decision.timer.unref();
     }
     if (this.#secondWave !== undefined && this.#streamingCount() >= this.#limit.concurrency) {
@@ -310,12 +334,9 @@ export class Scheduler {
     }
     this.#decision = undefined;
     if (this.#signal.aborted || this.#running === 0) return;
-    const remaining = this.#p.jobs.reduce((sum, j) => sum + Math.max(0, j.end - j.start - j.received), 0);
     const firstByteMs = this.#p.firstByteMs!;
-    const worth = this.#p.adaptive
-      ? this.#p.connections
-      : connectionsWorthOpening({ remainingBytes: remaining, bytesPerSecond: rate, firstByteMs, max: this.#p.connections, minSplitSize: this.#p.minSplitSize });
-    debug('first response: %d B/s after %d ms to its first byte, %d bytes left: %d connection(s)', Math.round(rate), Math.round(firstByteMs), remaining, worth);
+    const worth = this.#p.adaptive ? this.#p.connections : this.#worth(rate);
+    debug('first response: %d B/s after %d ms to its first byte, %d bytes left: %d connection(s)', Math.round(rate), Math.round(firstByteMs), this.#remaining(), worth);
     if (worth <= 1) return;
     this.#spread(worth, (rate * firstByteMs) / 1000);
     if (this.#p.adaptive) {
@@ -327,25 +348,54 @@ export class Scheduler {
     if (worth > firstWave) this.#secondWave = worth;
   }
 
-  /** Opens more connections when the rates measured since show that more are worth it (stolen work goes to them). */
-  #revisit(): void {
-    if (this.#decision !== undefined || this.#signal.aborted || this.#limit.concurrency >= this.#p.connections) return;
+  /**
+   * About a second per request while much is left; a third of the time left as the end nears (so
+   * the last requests end close together and idle connections find request ends to take over
+   * from), never below several first-byte waits (each request costs one).
+   */
+  #requestSeconds(): number {
+    const now = this.#now();
+    const elapsed = this.#startedAt === undefined ? 0 : (now - this.#startedAt) / 1000;
+    const rate = elapsed > 0 ? this.#receivedThisRun() / elapsed : 0;
+    if (rate <= 0) return REQUEST_SECONDS;
+    const left = this.#remaining() / rate;
+    const floor = Math.max(MIN_REQUEST_SECONDS, (8 * (this.#p.firstByteMs ?? 0)) / 1000);
+    return Math.min(REQUEST_SECONDS, Math.max(floor, left / 3));
+  }
+
+  /** The average speed of connections that have streamed long enough to have one (0 before). */
+  #typicalSpeed(): number {
     const now = this.#now();
     const warmed = [...this.#started].filter((j) => j.active && now - j.attemptStartedAt >= WARMUP_MS);
-    if (warmed.length === 0) return;
-    const rate = warmed.reduce((sum, j) => sum + speedOf(j, now), 0) / warmed.length;
-    const remaining = this.#p.jobs.reduce((sum, j) => sum + Math.max(0, j.end - j.start - j.received), 0);
-    const worth = connectionsWorthOpening({
-      remainingBytes: remaining,
-      bytesPerSecond: rate,
+    return warmed.length === 0 ? 0 : warmed.reduce((sum, j) => sum + speedOf(j, now), 0) / warmed.length;
+  }
+
+  /** Bytes no connection has received yet. */
+  #remaining(): number {
+    return this.#p.jobs.reduce((sum, j) => sum + Math.max(0, j.end - j.start - j.received), 0);
+  }
+
+  /** The connections worth opening for what is left, at `bytesPerSecond` per connection. */
+  #worth(bytesPerSecond: number): number {
+    return connectionsWorthOpening({
+      remainingBytes: this.#remaining(),
+      bytesPerSecond,
       firstByteMs: this.#p.firstByteMs ?? 0,
       max: this.#p.connections,
       minSplitSize: this.#p.minSplitSize,
     });
+  }
+
+  /** Opens more connections when the rates measured since show that more are worth it (stolen work goes to them). */
+  #revisit(): void {
+    if (this.#decision !== undefined || this.#signal.aborted || this.#limit.concurrency >= this.#p.connections) return;
+    const rate = this.#typicalSpeed();
+    if (rate <= 0) return;
+    const worth = this.#worth(rate);
     if (worth <= this.#limit.concurrency) return;
     this.#secondWave = undefined;
     this.#limit.concurrency = this.#concurrency.open(worth);
-    debug('connections -> %d (%d B/s per connection, %d bytes left)', this.#limit.concurrency, Math.round(rate), remaining);
+    debug('connections -> %d (%d B/s per connection, %d bytes left)', this.#limit.concurrency, Math.round(rate), this.#remaining());
     this.#stealForFreeSlots();
   }
 

@@ -9,7 +9,7 @@ import { rangeHeader } from '../http/content-range.js';
 import { DownloadError } from '../errors.js';
 import type { PendingResponse } from '../http/pending-response.js';
 import { checkRangeResponse, checkWholeResponse, type Expected } from '../http/response-gate.js';
-import type { Job, SegmentHash } from '../schedule/scheduler.js';
+import type { Job, RequestPace, SegmentHash } from '../schedule/scheduler.js';
 import { ConnectionFlow } from './flow.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { StallPolicy } from './stall.js';
@@ -51,28 +51,30 @@ async function flushAfter(writer: SegmentWriter, failure: unknown): Promise<void
   if (failure !== undefined) throw failure;
 }
 
-/** The first request of a job asks for at most this much; later ones are sized by the measured speed. */
+/** A job's first request asks for at most this much when no speed is known at all. */
 const FIRST_REQUEST_BYTES = 8 * 1024 * 1024;
-/** Later requests carry about this much time's worth of bytes, within the bounds below. */
-const REQUEST_SECONDS = 1;
 const MIN_REQUEST_BYTES = 1024 * 1024;
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 const REQUEST_ALIGNMENT = 64 * 1024;
 
+const STEADY_PACE: RequestPace = { seconds: () => 1, typicalSpeed: () => 0 };
+
 /**
  * Where the next request of `job` should end. Requests are bounded so that work stealing can
  * usually cut a job where its current request ends anyway, instead of cutting a response short
- * (which wastes whatever the server already pushed into the socket).
+ * (which wastes whatever the server already pushed into the socket); near the end they shrink, so
+ * a connection that runs out of work soon finds a request end to take over from.
  */
-function nextRequestEnd(job: Job, from: number, bytesPerSecond: number): number {
-  const size = bytesPerSecond > 0 ? Math.min(MAX_REQUEST_BYTES, Math.max(MIN_REQUEST_BYTES, bytesPerSecond * REQUEST_SECONDS)) : FIRST_REQUEST_BYTES;
+function nextRequestEnd(job: Job, from: number, bytesPerSecond: number, pace: RequestPace): number {
+  const speed = bytesPerSecond > 0 ? bytesPerSecond : pace.typicalSpeed();
+  const size = speed > 0 ? Math.min(MAX_REQUEST_BYTES, Math.max(MIN_REQUEST_BYTES, speed * pace.seconds())) : FIRST_REQUEST_BYTES;
   const end = Math.ceil((from + size) / REQUEST_ALIGNMENT) * REQUEST_ALIGNMENT;
   // Never leave a sliver behind that would need a request of its own.
   return end + MIN_REQUEST_BYTES >= job.end ? job.end : end;
 }
 
 /** Fetches the rest of `job` in one or more ranged requests on (usually) one kept-alive connection. */
-export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal, onStreaming: () => void = () => {}): Promise<void> {
+export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal, onStreaming: () => void = () => {}, pace: RequestPace = STEADY_PACE): Promise<void> {
   if (job.done === 0 && ctx.newHash !== undefined) job.hash = ctx.newHash();
   const writer = new SegmentWriter(ctx.file, job.start + job.done, (bytes, chunks) => {
     // The segment's hash covers exactly the bytes counted as done: both change here, together.
@@ -89,7 +91,7 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
       const speed = elapsed > 0 && job.received > startBytes ? (job.received - startBytes) / elapsed : 0;
       const from = job.start + job.received;
       const pending = ctx.adopt?.(from - seamLength(job));
-      job.requestEnd = pending?.end ?? nextRequestEnd(job, from, speed);
+      job.requestEnd = pending?.end ?? nextRequestEnd(job, from, speed, pace);
       const outcome = await fetchRange(ctx, job, signal, onStreaming, writer, job.requestEnd, pending);
       if (outcome === 'already-complete') break; // 416 */size for a range starting at size
       if (job.start + job.received < Math.min(job.requestEnd, job.end)) break; // the response ended early

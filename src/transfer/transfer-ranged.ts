@@ -11,7 +11,7 @@ import { manifestPath, ManifestStore } from '../disk/manifest.js';
 import { checkFreeSpace, openPart, publish } from '../disk/output-files.js';
 import { completePrefix, reportProgress } from './progress.js';
 import { decideResume } from '../disk/resume.js';
-import { newJob, type Job } from '../schedule/scheduler.js';
+import { newJob, type Job, type RequestPace } from '../schedule/scheduler.js';
 import { checkSeams, readSeam } from '../verify/seams.js';
 import { DiskCheck, hashHex, verifyResumed } from '../verify/segment-check.js';
 import type { Source, SourcePool } from './sources.js';
@@ -91,7 +91,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     };
     /** Which sources wrote bytes into each job: a job that fails a check convicts its mirrors. */
     const contributors = new Map<Job, Set<Source>>();
-    const fetch = async (job: Job, signal: AbortSignal, streaming: () => void) => {
+    const fetch = async (job: Job, signal: AbortSignal, streaming: () => void, pace: RequestPace) => {
       const source = pool.pick();
       const fetchCtx = () => ({ ...fetchContextFor(ctx, source, file, size, onWritten), newHash: () => api.create64() });
       const startBytes = job.received;
@@ -102,11 +102,11 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       source.inFlight.add(attempt);
       try {
         try {
-          await fetchJob(fetchCtx(), job, signal, streaming);
+          await fetchJob(fetchCtx(), job, signal, streaming, pace);
         } catch (error) {
           // An expired signed link: renew it through the caller's hook and go on where we were.
           if (signal.aborted || !pool.expired(error) || !(await pool.refresh(source, error.status))) throw error;
-          await fetchJob(fetchCtx(), job, signal, streaming);
+          await fetchJob(fetchCtx(), job, signal, streaming, pace);
         }
         pool.succeeded(source, job.received - startBytes, Date.now() - started);
       } catch (raw) {
