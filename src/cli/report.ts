@@ -84,6 +84,7 @@ export function attachReporter(download: Download, mode: ReportMode, err: NodeJS
 }
 
 export function resultLine(result: DownloadResult): string {
+  if (result.alreadyComplete) return `segdl: already complete: ${result.path} (${formatBytes(result.size)}) is the remote's current file, nothing downloaded`;
   const seconds = result.elapsedMs / 1000;
   const speed = seconds > 0 ? result.bytesFetched / seconds : 0;
   return (

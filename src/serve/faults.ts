@@ -37,6 +37,8 @@ export interface FaultOptions {
   weakEtag?: boolean;
   /** Ignore Range only for requests whose range starts after 0 (200 full body to a ranged request at offset > 0). */
   ignoreRangesAfterZero?: boolean;
+  /** Answer a range that starts at 0 with a 200 and the whole file, still sending Accept-Ranges: bytes (as some servers and CDNs answer bytes=0-). */
+  ignoreRangesAtZero?: boolean;
   /** Content-Disposition header value to send. */
   contentDisposition?: string;
   // Protocol faults (catalogue cases 1-29). Per-request use through `faultFor` is the norm.
@@ -118,6 +120,7 @@ const CHECKS: Record<string, [Check, string]> = {
   changeEtagAfter: [isCount, 'an integer >= 0'],
   weakEtag: [isFlag, 'a boolean'],
   ignoreRangesAfterZero: [isFlag, 'a boolean'],
+  ignoreRangesAtZero: [isFlag, 'a boolean'],
   contentDisposition: [(v) => typeof v === 'string' && !/[\r\n\0]/.test(v), 'a string without CR, LF or NUL'],
   resetConnection: [isFlag, 'a boolean'],
   redirect: [isHeaderList, 'a string or a non-empty list of strings without CR, LF or NUL'],

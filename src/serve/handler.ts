@@ -186,7 +186,7 @@ function chooseAnswer(
   if (plan.noLength) return { ...full, chunked: true, acceptRanges: false };
   if (plan.ignoreRanges || !ifRangeHolds(ifRange, validators)) return full;
   if (range.kind === 'unsatisfiable') return { ...full, status: 416, start: 0, end: 0 };
-  if (range.kind !== 'single' || (plan.ignoreRangesAfterZero && range.start > 0)) return full;
+  if (range.kind !== 'single' || (plan.ignoreRangesAfterZero && range.start > 0) || (plan.ignoreRangesAtZero && range.start === 0)) return full;
   const last = clamp(range.end + (plan.rangeEndDelta ?? 0), range.start, size - 1);
   return { ...full, status: 206, start: range.start, end: last + 1, chunked: plan.framing === 'chunked' };
 }

@@ -63,8 +63,9 @@ describe('a dead owner’s lock', () => {
   it('an owner SIGKILLed and left a zombie (its parent never reaps it) does not block the next run', async () => {
     // The first run stalls after a few bytes, so it is surely mid-download when killed.
     server = await startServer(SIZE, { stallAfterBytes: 64 * 1024 });
-    // A parent that never reaps: it starts segdl, kills it on request, then becomes `sleep`.
-    const script = '"$0" "$@" & echo "pid $!"; read go; kill -9 $!; exec sleep 120 </dev/null >/dev/null 2>&1';
+    // A parent that never reaps: it starts segdl and becomes `sleep` at once (a shell that is still
+    // a shell when its child dies may reap it). The test kills segdl itself.
+    const script = '"$0" "$@" & echo "pid $!"; exec sleep 120 </dev/null >/dev/null 2>&1';
     shell = spawn('sh', ['-c', script, process.execPath, CLI, ...args(server.server.url)], { cwd: out, stdio: ['pipe', 'pipe', 'pipe'] });
     let pid = 0;
     const started = new Promise<void>((resolve, reject) => {
@@ -77,7 +78,7 @@ describe('a dead owner’s lock', () => {
     // segdl holds the pipe's last write end once the shell became sleep: its end is segdl's death.
     const segdlGone = new Promise((resolve) => shell!.stdout!.once('end', resolve));
     await started;
-    shell.stdin!.end('go\n');
+    process.kill(pid, 'SIGKILL');
     await segdlGone;
     // The kernel closes a dying process's files a moment before it turns into a zombie, and nothing
     // tells a process that is not the parent about that last step: look until /proc shows it.

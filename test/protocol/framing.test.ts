@@ -123,7 +123,9 @@ describe('case 17: chunked and Content-Length together', () => {
       faulted.add(q.range.end);
       return { framing: 'chunked', rangeEndDelta: -1000, contentRange: `bytes ${q.range.start}-${q.range.end}/${SIZE}` };
     });
-    const r = await run(t.server.url, ctx.out);
+    // One connection: a second one, if the machine is slow enough to make it worth opening, would
+    // take over the first answer's short tail before it ends short.
+    const r = await run(t.server.url, ctx.out, { connections: 1 });
     await expectExact(r, ctx.out, SIZE);
     expect(r.retries.length).toBeGreaterThan(0);
     expect(r.retries.every((e) => e.code === 'ERR_INCOMPLETE')).toBe(true);

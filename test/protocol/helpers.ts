@@ -75,10 +75,11 @@ export interface Run {
   resumes: number[];
 }
 
-/** Runs one download to `dir/name` and records what it reported; never throws. */
-export async function run(url: string, dir: string, options: DownloadOptions = {}, name = 'file.bin'): Promise<Run> {
+/** Runs one download to `dir/name` and records what it reported; never throws. `listen` may follow more events. */
+export async function run(url: string, dir: string, options: DownloadOptions = {}, name = 'file.bin', listen?: (dl: Download) => void): Promise<Run> {
   const output = join(dir, name);
   const dl = new Download(url, { output, connections: 2, retry: FAST_RETRY, ...options });
+  listen?.(dl);
   const r: Run = { output, result: undefined, error: undefined, retries: [], warnings: [], resumes: [] };
   dl.on('retry', (e) => r.retries.push(e));
   dl.on('resume', (e) => r.resumes.push(e.resumedBytes));
