@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { dispatcherFor } from './http/dispatchers.js';
+import { directPoolFor, dispatcherFor } from './http/dispatchers.js';
 import type { ConnectionBudget } from './schedule/connection-budget.js';
 import type { Scheduler } from './schedule/scheduler.js';
 import { DownloadError, toDownloadError } from './errors.js';
@@ -25,7 +25,12 @@ import type { TransferContext, TransferOutcome } from './transfer/transfer.js';
 import { xxhashApi, type Digest } from './verify/verify.js';
 import { transferRanged } from './transfer/transfer-ranged.js';
 import { transferSingle } from './transfer/transfer-single.js';
+import { transferStream } from './transfer/transfer-stream.js';
+import type { Writable } from 'node:stream';
 import { withoutCredentials } from './http/transport.js';
+
+/** The result's `path` when the output is a stream. */
+const STREAM_PATH = '-';
 
 export class Download extends EventEmitter<DownloadEvents> {
   readonly url: URL;
@@ -123,6 +128,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     // Compiled now, beside the first request: after undici's parser (also wasm) has compiled, V8
     // takes ~150 ms longer to compile another module, and the first body would wait for it.
     void xxhashApi().catch(() => {});
+    if (o.stream !== undefined) return this.#stream(dispatcher, signal, o.stream, startedAt);
     // An output named by the caller is locked and looked at before anything is asked of the server.
     let held = o.output === undefined ? undefined : await this.#hold(this.#outputPath(o.output));
     try {
@@ -202,12 +208,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     });
     const ctx = this.#context(dispatcher, signal, output, first);
     if (ranged) {
-      const mirrors = await this.#mirrorSources(dispatcher, remote, signal);
-      const pool = new SourcePool([primary, ...mirrors], remote.size!, {
-        probe: (url) => this.#probeSource(dispatcher, url, signal),
-        refreshUrl: o.refreshUrl,
-        warn: (message) => this.#warn('ERR_MIRROR_DROPPED', message),
-      });
+      const pool = await this.#sourcePool(dispatcher, signal, remote, primary);
       try {
         return this.#finish(output, startedAt, await transferRanged(ctx, pool, remote.size!));
       } catch (error) {
@@ -221,6 +222,46 @@ export class Download extends EventEmitter<DownloadEvents> {
       );
     }
     return this.#finish(output, startedAt, await transferSingle(ctx, primary, remote.size));
+  }
+
+  /** The primary source and the mirrors that serve the same file, shared by the connections. */
+  async #sourcePool(dispatcher: Dispatcher, signal: AbortSignal, remote: RemoteInfo, primary: Source): Promise<SourcePool> {
+    const mirrors = await this.#mirrorSources(dispatcher, remote, signal);
+    return new SourcePool([primary, ...mirrors], remote.size!, {
+      probe: (url) => this.#probeSource(dispatcher, url, signal),
+      refreshUrl: this.#options.refreshUrl,
+      warn: (message) => this.#warn('ERR_MIRROR_DROPPED', message),
+    });
+  }
+
+  /** Streams into a Writable: nothing on disk to lock, look at or resume. */
+  async #stream(dispatcher: Dispatcher, signal: AbortSignal, writable: Writable, startedAt: number): Promise<DownloadResult> {
+    const o = this.#options;
+    const first = await this.#requestFirst(dispatcher, signal, { kind: 'none' });
+    try {
+      const remote = first.remote;
+      if (remote.size !== undefined && remote.size > o.maxSize) {
+        throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
+      }
+      const primary = sourceOf(remote, this.#headersFor(remote.url), true);
+      const ranged = remote.size !== undefined && remote.acceptsRanges;
+      this.emit('start', { url: publicUrl(remote.url), path: STREAM_PATH, totalBytes: remote.size, connections: ranged ? o.connections : 1, acceptsRanges: remote.acceptsRanges });
+      const ctx = this.#context(dispatcher, signal, STREAM_PATH, first);
+      if (!ranged) {
+        this.#warn('ERR_RANGE_UNSUPPORTED', remote.size === undefined ? 'server sent no length: streaming with one connection' : 'server ignores ranges: streaming with one connection');
+        return this.#finish(STREAM_PATH, startedAt, await transferStream(ctx, writable, undefined, primary, remote.size));
+      }
+      const pool = await this.#sourcePool(dispatcher, signal, remote, primary);
+      try {
+        return this.#finish(STREAM_PATH, startedAt, await transferStream(ctx, writable, { pool, size: remote.size! }, primary, remote.size));
+      } catch (error) {
+        // A file on disk would go on with one connection; bytes already streamed cannot come again.
+        if (!(error instanceof DownloadError && error.code === 'ERR_RANGE_UNSUPPORTED')) throw error;
+        throw new DownloadError('ERR_STREAM_BROKEN', `server stopped serving ranges mid-way: ${error.message}`, { url: remote.url.href, cause: error });
+      }
+    } finally {
+      if (first.kind === 'body') first.body.discard();
+    }
   }
 
   /** The first request, shaped by what is on disk: the first missing range, or a conditional one for a finished file. */
@@ -320,6 +361,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       firstByteMs: first.firstByteMs,
       options: this.#options,
       dispatcher,
+      direct: directPoolFor(this.#options),
       signal,
       manifestUrl: publicUrl(this.url),
       output,
@@ -362,6 +404,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       fetchedBytes: outcome.fetched,
       bytesPerSecond: 0,
       etaMs: 0,
+      prefixBytes: outcome.size,
       segments: [],
     });
     this.emit('done', result);

@@ -43,6 +43,13 @@ export type ErrorCode =
   | 'ERR_DISK_FULL'
   /** Any other file-system failure. */
   | 'ERR_IO'
+  /** The stream the download writes to (`-o -`, a Writable output) closed or failed: its reader went away. */
+  | 'ERR_OUTPUT_CLOSED'
+  /**
+   * A download streamed to an output cannot go on: bytes already handed on would have to come
+   * again (the server lost range support, a seam disagreed after its bytes were written out).
+   */
+  | 'ERR_STREAM_BROKEN'
   /** The file is larger than `maxSize`. */
   | 'ERR_TOO_LARGE'
   /** A bad option or argument. */

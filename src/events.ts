@@ -24,6 +24,11 @@ export interface Progress {
   /** Smoothed throughput of this run. */
   bytesPerSecond: number;
   etaMs: number | undefined;
+  /**
+   * Bytes from the start of the file that are all on disk: a reader (a media player, an extractor)
+   * may read the `.part` this far. Pieces are handed out in file order, so this grows steadily.
+   */
+  prefixBytes: number;
   segments: SegmentView[];
 }
 
@@ -36,7 +41,11 @@ export interface DownloadResult {
   resumed: boolean;
   /** Bytes received from the network in this run. */
   bytesFetched: number;
-  digest: { xxh64: string } & Partial<Record<'sha256' | 'sha512' | 'sha1' | 'md5', string>>;
+  /**
+   * `xxh64blocks`: segdl's digest of the file (an xxh64 of its 1 MiB blocks' xxh64s and its size,
+   * see `hashFile`), always; plus the standard digest named by `checksum`, when one was given.
+   */
+  digest: { xxh64blocks: string } & Partial<Record<'sha256' | 'sha512' | 'sha1' | 'md5' | 'xxh64', string>>;
   elapsedMs: number;
   connectionsUsed: number;
   /** Time from the last byte on disk to a verified file: the part of verification the download could not hide. */

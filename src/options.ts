@@ -1,6 +1,7 @@
 /** User-facing options, their defaults, and the one place that validates them. */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Dispatcher } from 'undici';
+import type { Writable } from 'node:stream';
 import { DownloadError } from './errors.js';
 import { parseProxyUrl, resolveProxySettings, type ProxySettings } from './http/proxy.js';
 import type { Progress } from './events.js';
@@ -11,8 +12,14 @@ export const HASH_ALGORITHMS = ['sha256', 'sha512', 'sha1', 'md5', 'xxh64'] as c
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
 
 export interface DownloadOptions {
-  /** Output path (relative to `directory`). @default a safe name from Content-Disposition or the URL */
-  output?: string;
+  /**
+   * Output path (relative to `directory`), or a Writable to stream the file into, in order, as it
+   * downloads (no .part, no manifest: a stream cannot resume; the Writable is not ended, it stays
+   * the caller's). A slow Writable slows the download; memory stays at two 1 MiB buffers per
+   * connection; the result's `path` is then `-`.
+   * @default a safe name from Content-Disposition or the URL
+   */
+  output?: string | Writable;
   /**
    * Directory to save in, created if missing. `output` is then a path inside it and can never
    * leave it (no absolute path, no `..` out of it). @default the current directory
@@ -73,6 +80,13 @@ export interface DownloadOptions {
   proxy?: string | false;
   /** Longest wait for a connection to be ready (TCP, TLS, a proxy's tunnel), in ms. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Read plain-HTTP range bodies straight into the write buffers over segdl's own keep-alive
+   * connections (the first request, TLS, proxies, redirects and odd framings always go through
+   * undici). `false` sends every request through undici.
+   * @default true, unless the environment says `SEGDL_RECEIVE=undici`; never with a `dispatcher` or a proxy
+   */
+  directReceive?: boolean;
   onProgress?: (progress: Progress) => void;
   /** Overwrite a file that already exists at the output path. @default false */
   force?: boolean;
@@ -88,6 +102,8 @@ export interface DownloadOptions {
 
 export interface ResolvedOptions {
   output: string | undefined;
+  /** The Writable the download streams into, when `output` is one. */
+  stream: Writable | undefined;
   directory: string | undefined;
   connections: number;
   checksum: { algorithm: HashAlgorithm; hex: string } | undefined;
@@ -107,6 +123,7 @@ export interface ResolvedOptions {
   /** The proxies requests may use (the option or the environment, read once); undefined: none. */
   proxy: ProxySettings | undefined;
   connectTimeoutMs: number;
+  directReceive: boolean;
   onProgress: ((progress: Progress) => void) | undefined;
   force: boolean;
   minSplitSize: number;
@@ -201,6 +218,10 @@ function checkProxy(proxy: unknown, dispatcher: Dispatcher | undefined): ProxySe
   return resolveProxySettings(typeof proxy === 'string' ? parseProxyUrl(proxy) : proxy, process.env);
 }
 
+function isWritable(value: unknown): value is Writable {
+  return typeof value === 'object' && value !== null && typeof (value as Writable).write === 'function' && typeof (value as Writable).on === 'function';
+}
+
 export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   integerIn('retry.attempts', retry.attempts, 0, 1000);
@@ -208,12 +229,19 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
   integerIn('retry.maxDelayMs', retry.maxDelayMs, retry.minDelayMs, 3_600_000);
   integerIn('retry.maxRetryAfterMs', retry.maxRetryAfterMs, 0, 86_400_000);
   const durability = oneOf('durability', options.durability ?? 'process', ['process', 'power'] as const);
-  if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) {
-    throw invalid('Expected `output` to be a non-empty path');
+  const stream = isWritable(options.output) ? options.output : undefined;
+  if (stream !== undefined) {
+    // What needs a file cannot apply to a stream: say so rather than ignore it.
+    if (durability === 'power') throw invalid('`durability: power` needs a file: a stream (`output` Writable, `-o -`) cannot be synced or resumed');
+    if (options.directory !== undefined) throw invalid('`directory` needs a file name: the output is a stream');
+  } else if (options.output !== undefined && (typeof options.output !== 'string' || options.output === '')) {
+    throw invalid('Expected `output` to be a non-empty path or a Writable');
   }
-  const directory = checkDirectory(options.directory, options.output);
+  const output = stream === undefined ? (options.output as string | undefined) : undefined;
+  const directory = checkDirectory(options.directory, output);
   return {
-    output: options.output,
+    output,
+    stream,
     directory,
     connections: checkConnections(options.connections ?? DEFAULT_CONNECTIONS),
     checksum: options.checksum === undefined ? undefined : parseChecksum(options.checksum),
@@ -232,6 +260,7 @@ export function resolveOptions(options: DownloadOptions = {}): ResolvedOptions {
     dispatcher: options.dispatcher,
     proxy: checkProxy(options.proxy, options.dispatcher),
     connectTimeoutMs: integerIn('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1, 3_600_000),
+    directReceive: options.directReceive ?? process.env['SEGDL_RECEIVE'] !== 'undici',
     onProgress: options.onProgress,
     force: options.force ?? false,
     minSplitSize: integerIn('minSplitSize', options.minSplitSize ?? 256 * 1024, 4096, 2 ** 40),

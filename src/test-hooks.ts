@@ -1,7 +1,8 @@
 /**
  * Test-only hooks, inert unless SEGDL_TEST_* variables are set: crash points so the kill-loop
  * tests can SIGKILL the CLI at exact instants (inside a checkpoint, a rename, the final verify),
- * and a write journal so the power-loss test knows which bytes had been synced.
+ * a write journal so the power-loss test knows which bytes had been synced, and full manifest
+ * snapshots at every checkpoint.
  */
 import { appendFileSync } from 'node:fs';
 
@@ -10,7 +11,7 @@ const CRASH_AT = process.env['SEGDL_TEST_CRASH_AT'];
 const JOURNAL = process.env['SEGDL_TEST_JOURNAL'];
 const reached = new Map<string, number>();
 
-export type CrashPoint = 'manifest-temp-written' | 'manifest-renamed' | 'hashing' | 'verified' | 'published';
+export type CrashPoint = 'manifest-temp-written' | 'manifest-renamed' | 'manifest-appended' | 'hashing' | 'verified' | 'published';
 
 export function crashPoint(point: CrashPoint): void {
   if (CRASH_AT === undefined) return;
@@ -20,6 +21,12 @@ export function crashPoint(point: CrashPoint): void {
   reached.set(point, count);
   if (count === Number(nth)) process.kill(process.pid, 'SIGKILL');
 }
+
+/**
+ * SEGDL_TEST_MANIFEST_REWRITE=1: every checkpoint writes a full snapshot (temp file, rename)
+ * instead of appending a line, so the crash tests reach the rename's crash points mid-transfer.
+ */
+export const rewriteEveryCheckpoint = process.env['SEGDL_TEST_MANIFEST_REWRITE'] === '1';
 
 /** One line per completed write (`W start length`) and around every data sync (`S+` / `S-`). */
 export function journal(line: string): void {

@@ -45,7 +45,7 @@ export interface DownloadCommand {
   debug: boolean;
 }
 
-export type Command = DownloadCommand | { kind: 'help' } | { kind: 'version' } | { kind: 'serve' | 'daemon'; argv: string[] };
+export type Command = DownloadCommand | { kind: 'help' } | { kind: 'version' } | { kind: 'serve' | 'daemon' | 'hash'; argv: string[] };
 
 function sizeOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -121,7 +121,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseOrUsage<typeof OPTIONS>>['values'];
 
 export function parseCommand(argv: string[]): Command {
-  if (argv[0] === 'serve' || argv[0] === 'daemon') return { kind: argv[0], argv: argv.slice(1) };
+  if (argv[0] === 'serve' || argv[0] === 'daemon' || argv[0] === 'hash') return { kind: argv[0], argv: argv.slice(1) };
   const { values, positionals } = parseOrUsage(argv, OPTIONS);
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
@@ -147,7 +147,13 @@ export function parseCommand(argv: string[]): Command {
 }
 
 function checkCombinations(values: Values, batch: boolean): void {
-  if (values.output === '-') throw new UsageError('-o -: streaming to stdout is not available yet; give a file name');
+  if (values.output === '-') {
+    // Stdout is a stream: nothing that needs a file (or stdout itself) goes with it.
+    if (batch) throw new UsageError('-o - streams one file to stdout; for many, use -d DIR');
+    if (values.durability === 'power') throw new UsageError('-o - streams to stdout: --durability power needs a file (a stream cannot be synced or resumed)');
+    if (values.json) throw new UsageError('-o - writes the file to stdout: --json would mix with it (progress goes to stderr; -q for none)');
+    if (values.dir !== undefined) throw new UsageError('-o - streams to stdout: --dir needs a file name');
+  }
   if (values.dir === '') throw new UsageError('--dir needs a directory');
   if (batch && values.output !== undefined) throw new UsageError('-o names one file; for many, use -d DIR (and out= lines in an input file)');
   if (batch && values.checksum !== undefined) throw new UsageError('--checksum is for one file; for many, use --checksum-file or checksum= lines in an input file');

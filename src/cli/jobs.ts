@@ -94,7 +94,7 @@ async function readChecksums(command: DownloadCommand, netrc: Netrc | undefined)
 }
 
 function checksumOf(checksums: Checksums, url: string, options: DownloadOptions): string {
-  const named = options.output ?? filenameFromUrl(new URL(url));
+  const named = (typeof options.output === 'string' ? options.output : undefined) ?? filenameFromUrl(new URL(url));
   if (named === undefined) throw new UsageError(`cannot tell which entry of ${checksums.source} is for ${url} (it names no file): give -o or out=`);
   return checksums.lib.checksumFor(checksums.entries, safeBaseName(named.split(/[/\\]/).pop() ?? named), checksums.source);
 }

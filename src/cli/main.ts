@@ -5,6 +5,8 @@
  * Only what the command uses is loaded: the TTY frame, batches, lists, netrc and checksum files
  * each on demand, so `segdl URL` starts as fast as it can.
  */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { Download } from '../download.js';
 import { DownloadError } from '../errors.js';
@@ -14,10 +16,21 @@ import { EXIT, exitFlushed } from './exit.js';
 import { attachReporter, resultLine, type ReportMode } from './report.js';
 import { version } from './version.js';
 
+/**
+ * `-o -`: the file goes to fd 1 through fs writes (on libuv's threads), so a slow reader blocks a
+ * worker thread, never the event loop. `process.stdout` is not touched before the end: Node would
+ * set the pipe non-blocking, and the writes would fail with EAGAIN whenever the reader lags.
+ */
+function stdoutStream(): Writable {
+  return createWriteStream('/dev/stdout', { fd: 1, autoClose: false });
+}
+
 async function runDownload(url: string, options: DownloadOptions, command: DownloadCommand): Promise<number> {
-  const download = new Download(url, options);
+  const toStdout = options.output === '-';
+  const download = new Download(url, toStdout ? { ...options, output: stdoutStream() } : options);
   const mode: ReportMode = command.json ? 'json' : command.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain';
-  const reporter = attachReporter(download, mode, process.stderr, process.stdout, mode === 'tty' ? await import('./frame.js') : undefined);
+  // JSON lines go to stdout, which never carries the file at the same time (-o - refuses --json).
+  const reporter = attachReporter(download, mode, process.stderr, mode === 'json' ? process.stdout : process.stderr, mode === 'tty' ? await import('./frame.js') : undefined);
   let signalExit: number | undefined;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
     signalExit = name === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
@@ -37,6 +50,7 @@ async function runDownload(url: string, options: DownloadOptions, command: Downl
     reporter.close();
     report(error, command.debug, command.json);
     if (signalExit !== undefined) return signalExit;
+    if (error instanceof DownloadError && error.code === 'ERR_OUTPUT_CLOSED') return EXIT.outputClosed;
     return error instanceof DownloadError && error.code === 'ERR_CHECKSUM_MISMATCH' ? EXIT.checksum : EXIT.failed;
   } finally {
     process.off('SIGINT', onInt);
@@ -74,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
       case 'serve':
         // Loaded only when asked for: a download never pays for the server's modules.
         return await (await import('./serve-command.js')).runServe(command.argv, process.stdout);
+      case 'hash':
+        return await (await import('./hash-command.js')).runHash(command.argv, process.stdout, process.stderr);
       case 'daemon':
         return await (await import('./daemon-command.js')).runDaemon(command.argv, process.stdout, process.stderr, version());
       case 'download':

@@ -88,8 +88,8 @@ export function resultLine(result: DownloadResult): string {
   const seconds = result.elapsedMs / 1000;
   const speed = seconds > 0 ? result.bytesFetched / seconds : 0;
   return (
-    `segdl: saved ${result.path} (${formatBytes(result.size)}) in ${seconds.toFixed(2)} s, ${formatBytes(speed)}/s, ` +
+    `segdl: ${result.path === '-' ? 'streamed to stdout' : `saved ${result.path}`} (${formatBytes(result.size)}) in ${seconds.toFixed(2)} s, ${formatBytes(speed)}/s, ` +
     `${result.connectionsUsed} connections, fetched ${formatBytes(result.bytesFetched)}` +
-    `${result.resumed ? `, resumed ${formatBytes(result.size - result.bytesFetched)}` : ''}, verified ${result.verifyMs} ms after the last byte, xxh64 ${result.digest.xxh64}`
+    `${result.resumed ? `, resumed ${formatBytes(result.size - result.bytesFetched)}` : ''}, verified ${result.verifyMs} ms after the last byte, xxh64blocks ${result.digest.xxh64blocks}`
   );
 }

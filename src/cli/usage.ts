@@ -5,10 +5,14 @@ export const USAGE = `Usage:
   segdl -i FILE [options]            download the URLs listed in FILE (aria2's format; - for stdin)
   segdl serve <file|dir> [options]   run a local range server (with fault injection)
   segdl daemon [options]             serve aria2's JSON-RPC for aria2 clients (see daemon --help)
+  segdl hash FILE...                 print each file's xxh64blocks digest (what a download reports)
 
 Download options:
   -o, --output FILE        where to save (default: name from the server or the URL,
                            or "download" when neither names a file: a URL ending in /)
+                           -o - streams the file to stdout, in order, over all connections,
+                           in bounded memory; a stream cannot resume (a failed run starts over),
+                           and takes no --json, --dir or --durability power
   -d, --dir DIR            save in DIR (created if missing); names never leave it
   -c, --connections N      connections per file, 1-64 (default 8); also the cap per host
       --checksum ALGO:HEX  verify against sha256/sha512/sha1/md5/xxh64 before the final rename
@@ -51,8 +55,9 @@ Many files (several URLs, or -i):
       --max-connections N  connections across all files (default 16)
 
 Exit codes: 0 done and verified (every file), 1 failed (any file), 2 usage error,
-            3 checksum mismatch (one URL), 130 interrupted (SIGINT), 143 terminated
-            (SIGTERM). The same command again resumes where the last run stopped.
+            3 checksum mismatch (one URL), 4 the reader of stdout went away (-o -, e.g.
+            | head), 130 interrupted (SIGINT), 143 terminated (SIGTERM). The same command
+            again resumes where the last run stopped (except -o -).
 
 Sizes and rates take K, M, G, T suffixes (binary: 1.5G = 1.5 × 2^30).
 

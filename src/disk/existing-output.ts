@@ -12,9 +12,10 @@ import { DownloadError } from '../errors.js';
 import { loadManifest } from './manifest.js';
 import type { HashAlgorithm } from '../options.js';
 import { regularFileSize } from './output-files.js';
-import { newJob } from '../schedule/scheduler.js';
-import { DiskCheck } from '../verify/segment-check.js';
-import { PrefixHasher, xxhashApi, type Digest } from '../verify/verify.js';
+import { BlockLedger } from '../verify/blocks.js';
+import { hashFile } from '../verify/hash-file.js';
+import { checkResumed, hashOnDisk } from '../verify/resume-check.js';
+import { xxhashApi, type Digest } from '../verify/verify.js';
 
 export interface ExistingOutputInput {
   output: string;
@@ -48,7 +49,7 @@ export async function checkExistingOutput(input: ExistingOutputInput): Promise<E
     return { kind: 'done', size, digest: finished };
   }
   if (input.checksum !== undefined) {
-    const digest = await hashFile(input.output, size, input.checksum.algorithm);
+    const digest = await hashFile(input.output, { algorithm: input.checksum.algorithm });
     if (digest[input.checksum.algorithm] === input.checksum.hex) return { kind: 'done', size, digest };
   }
   return { kind: 'unproven', size };
@@ -74,7 +75,7 @@ export async function confirmCurrent(output: string, size: number, remote: Remot
     const { mtimeNs } = await lstat(output, { bigint: true });
     // A 304 carries no size: it says the file has not changed since that very Last-Modified.
     if (mtimeNs === BigInt(modified) * 1_000_000n && (remote.notModified || remote.size === size)) {
-      return { kind: 'done', size, digest: await hashFile(output, size, undefined) };
+      return { kind: 'done', size, digest: await hashFile(output) };
     }
   }
   throw targetExists(output);
@@ -96,7 +97,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The digest of the file if the manifest next to it describes exactly it, complete, with matching segment hashes. */
+/** The digest of the file if the manifest next to it describes exactly it, complete, with every piece matching its recorded hash. */
 async function finishedEarlier(input: ExistingOutputInput, size: number): Promise<Digest | undefined> {
   if ((await regularFileSize(input.part)) !== undefined) return undefined;
   const loaded = await loadManifest(input.manifest);
@@ -104,24 +105,13 @@ async function finishedEarlier(input: ExistingOutputInput, size: number): Promis
   const { data, segments } = loaded;
   // The manifest and the disk are proof enough: the file is what that run downloaded and verified.
   if (data.url !== input.url || data.size !== size) return undefined;
-  if (segments.some((s) => s.done !== s.end - s.start || s.hash === undefined)) return undefined;
+  if (segments.some((s) => s.done !== s.end - s.start)) return undefined;
   const api = await xxhashApi();
-  const jobs = segments.map((s) => {
-    const job = newJob(s);
-    const recorded = BigInt(`0x${s.hash!}`);
-    job.hash = { update: () => undefined, digest: () => recorded };
-    return job;
-  });
-  const check = new DiskCheck(jobs, api);
-  const digest = await hashFile(input.output, size, undefined, (offset, bytes) => check.observe(offset, bytes));
-  return check.bad.length === 0 ? digest : undefined;
-}
-
-async function hashFile(path: string, size: number, algorithm: HashAlgorithm | undefined, observe?: (offset: number, bytes: Buffer) => void): Promise<Digest> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const file = await open(input.output, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const hasher = await PrefixHasher.create(file, algorithm, observe);
-    return await hasher.finish(size);
+    const ledger = new BlockLedger(size, (offset, length) => hashOnDisk(file, offset, length, api));
+    const check = await checkResumed(file, segments, new Map(segments.map((s) => [s, s.hash])), loaded.pieces, ledger, api);
+    return check.dropped === 0 ? { xxh64blocks: await ledger.digest(api) } : undefined;
   } finally {
     await file.close();
   }

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { loadManifest } from './manifest.js';
 import { isSymlink, regularFileSize } from './output-files.js';
 import { missingRanges, planRanges, type PlanOptions, type Segment } from '../schedule/plan.js';
+import type { Piece } from '../verify/blocks.js';
 
 export interface ResumeInput {
   manifest: string;
@@ -23,7 +24,11 @@ export interface ResumeInput {
 export type ResumeDecision =
   | { kind: 'fresh'; segments: Segment[] }
   | { kind: 'restart'; segments: Segment[]; reason: string; remoteChanged: boolean }
-  | { kind: 'resume'; segments: Segment[]; resumedBytes: number; hashes: Map<Segment, string | undefined> };
+  /**
+   * `hashes`: for a finished piece whose end is not a block boundary, the hash of its bytes in
+   * that last block; `pieces`: the block pieces the earlier run hashed (src/verify/resume-check.ts).
+   */
+  | { kind: 'resume'; segments: Segment[]; resumedBytes: number; hashes: Map<Segment, string | undefined>; pieces: Piece[] };
 
 export async function decideResume(input: ResumeInput): Promise<ResumeDecision> {
   await rm(`${input.manifest}.tmp`, { force: true }); // a temp that was never renamed is not state
@@ -54,5 +59,5 @@ export async function decideResume(input: ResumeInput): Promise<ResumeDecision> 
   });
   const missing = planRanges(missingRanges(loaded.segments), input.plan).map((r) => ({ ...r, done: 0 }));
   const segments = [...finished, ...missing].sort((a, b) => a.start - b.start);
-  return { kind: 'resume', segments, resumedBytes: finished.reduce((sum, s) => sum + s.done, 0), hashes };
+  return { kind: 'resume', segments, resumedBytes: finished.reduce((sum, s) => sum + s.done, 0), hashes, pieces: loaded.pieces };
 }

@@ -1,122 +1,259 @@
 /**
- * Positional writes into the `.part` file. Each connection owns a SegmentWriter that gathers
- * chunks into large `writev` calls at the segment's own offset, keeps at most one write in
- * flight, and asks the network to pause while too much is buffered, so memory per connection
- * is bounded whatever the file size.
+ * Positional writes of one connection's bytes, in batches. The bytes land in a pooled 1 MiB
+ * buffer (copied from undici's chunk, or read there straight from the socket by the direct
+ * receive path); a batch is sealed when it reaches a block boundary (or after a short while, so a
+ * slow connection's bytes still reach the disk and the next checkpoint), hashed once, and written
+ * with one positional write while the next batch fills. At most two buffers per connection; when
+ * none is free the connection pauses, so memory is bounded whatever the file size.
  */
+import { write } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { BLOCK_BYTES, blockOf } from '../verify/blocks.js';
 import { journal } from '../test-hooks.js';
+import { sharedPool, type BufferPool } from './buffer-pool.js';
 
-/*
- * Write-through when idle, gather while a write is in flight: a slow connection's bytes reach the
- * disk (and the next checkpoint) at once, a fast one's coalesce into large writes by themselves.
- */
-/** Pause the socket beyond this many unwritten bytes. */
-const HIGH_WATER_BYTES = 256 * 1024;
+/** A batch older than this is sealed even if its block is not full yet. */
+const BATCH_AGE_MS = 200;
 
 export interface BackPressure {
   pause(): void;
   resume(): void;
 }
 
-export class SegmentWriter {
-  readonly #file: FileHandle;
+/** Where sealed batches go: the .part file at their position, or an in-order window (stdout). */
+export interface WriteTarget {
+  write(buffer: Buffer, length: number, position: number): Promise<void>;
+}
+
+export interface WriterHooks<T> {
+  /** A batch is complete and about to be written (hash it here: once, in memory). */
+  sealed(bytes: Buffer, position: number): T;
+  /** That batch's write completed (batches complete in file order). */
+  written(bytes: number, token: T): void;
+}
+
+interface Batch<T> {
+  buffer: Buffer;
+  length: number;
+  position: number;
+  token?: T;
+}
+
+export class SegmentWriter<T = void> {
+  readonly #target: WriteTarget;
+  readonly #hooks: WriterHooks<T>;
+  readonly #pool: BufferPool;
+  #fill: Batch<T> | undefined;
+  #fillSince = 0;
+  /** Where the fill batch starts when it gets a buffer. */
   #position: number;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  #queued: Batch<T> | undefined;
   #writing: Promise<void> | undefined;
+  /** Chunks received while no buffer was free (the undici path cannot stop mid-chunk). */
+  #overflow: Buffer[] = [];
   #failure: unknown;
   #paused = false;
+  #waitingForBuffer = false;
   #flow: BackPressure | undefined;
-  readonly #onWritten: (bytes: number, chunks: readonly Buffer[]) => void;
+  #closed = false;
 
-  /** `onWritten` is told of bytes (in file order) only after the write that holds them has completed. */
-  constructor(file: FileHandle, position: number, onWritten: (bytes: number, chunks: readonly Buffer[]) => void) {
-    this.#file = file;
+  constructor(target: WriteTarget, position: number, hooks: WriterHooks<T>, pool: BufferPool = sharedPool) {
+    this.#target = target;
     this.#position = position;
-    this.#onWritten = onWritten;
+    this.#hooks = hooks;
+    this.#pool = pool;
+    pool.join();
   }
 
   /** Where the next byte goes. */
   get position(): number {
-    return this.#position + this.#buffered;
+    return this.#position + (this.#fill?.length ?? 0) + this.#overflow.reduce((sum, c) => sum + c.length, 0);
   }
 
   attach(flow: BackPressure): void {
     this.#flow = flow;
   }
 
-  /** Queues a chunk (taking ownership of it). Throws a previous write failure. */
-  push(chunk: Buffer): void {
+  /**
+   * Queues a copy of `chunk`. The chunk itself is kept only if no buffer is free, and then copied
+   * first if it is `reused` (its memory is read into again). Throws a previous write failure.
+   */
+  push(chunk: Buffer, reused = false): void {
     if (this.#failure !== undefined) throw this.#failure;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    if (this.#writing === undefined) this.#startWrite();
-    if (this.#buffered >= HIGH_WATER_BYTES && !this.#paused) {
-      this.#paused = true;
-      this.#flow?.pause();
+    const keep = (bytes: Buffer) => this.#overflow.push(reused ? Buffer.from(bytes) : bytes);
+    if (this.#overflow.length > 0) {
+      keep(chunk);
+      return;
+    }
+    let offset = 0;
+    while (offset < chunk.length) {
+      const room = this.region();
+      if (room === undefined) {
+        keep(offset === 0 ? chunk : chunk.subarray(offset));
+        return;
+      }
+      const take = Math.min(room.length, chunk.length - offset);
+      chunk.copy(room, 0, offset, offset + take);
+      offset += take;
+      this.landed(take);
     }
   }
 
-  /** Writes everything queued and resolves when it is on disk (in the page cache). */
+  /**
+   * Where the next bytes may land directly (up to the next block boundary), or undefined when no
+   * buffer is free (the connection is paused until one is; bytes that come anyway go to `push`).
+   */
+  region(): Buffer | undefined {
+    // Bytes that overflowed come first: nothing may land in place before them.
+    if (this.#failure !== undefined || this.#closed || this.#overflow.length > 0) return undefined;
+    if (this.#fill === undefined && !this.#startBatch()) return undefined;
+    const fill = this.#fill!;
+    const blockEnd = (blockOf(fill.position) + 1) * BLOCK_BYTES;
+    const capacity = blockEnd - fill.position;
+    return fill.buffer.subarray(fill.length, capacity);
+  }
+
+  /** `bytes` bytes landed at the start of the last `region()`. */
+  landed(bytes: number): void {
+    const fill = this.#fill!;
+    fill.length += bytes;
+    if (fill.position + fill.length === (blockOf(fill.position) + 1) * BLOCK_BYTES) this.#seal();
+    else if (performance.now() - this.#fillSince >= BATCH_AGE_MS) this.#seal();
+  }
+
+  /** Writes everything received and resolves when it is on disk (in the page cache). */
   async flush(): Promise<void> {
     for (;;) {
-      // A completed write may start the next one from its callback: wait until none is in flight.
       while (this.#writing !== undefined) await this.#writing;
       if (this.#failure !== undefined) throw this.#failure;
-      if (this.#buffered === 0) return;
-      this.#startWrite();
+      if (this.#overflow.length > 0) {
+        await new Promise<void>((resolve) => this.#pool.wait(resolve));
+        this.#drainOverflow();
+        continue;
+      }
+      if (this.#fill !== undefined && this.#fill.length > 0) {
+        this.#seal();
+        continue;
+      }
+      if (this.#queued === undefined) return;
     }
   }
 
-  #startWrite(): void {
-    const chunks = this.#chunks;
-    const bytes = this.#buffered;
-    const position = this.#position;
-    this.#chunks = [];
-    this.#buffered = 0;
-    this.#position += bytes;
-    this.#writing = writeFully(this.#file, chunks, bytes, position).then(
+  /** Gives the buffers back; the writer is not used again. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#fill !== undefined && this.#fill.length === 0) {
+      this.#pool.give(this.#fill.buffer);
+      this.#fill = undefined;
+    }
+    this.#pool.leave();
+  }
+
+  /** Takes a buffer for the next batch; false (and pauses) when none may be had now. */
+  #startBatch(): boolean {
+    // One batch being written and one waiting is as far as a connection may run ahead of the disk.
+    const held = (this.#queued === undefined ? 0 : 1) + (this.#writing === undefined ? 0 : 1);
+    const buffer = this.#queued === undefined ? this.#pool.take(held) : undefined;
+    if (buffer === undefined) {
+      this.#pause();
+      if (this.#queued === undefined && !this.#waitingForBuffer) {
+        this.#waitingForBuffer = true;
+        this.#pool.wait(() => {
+          this.#waitingForBuffer = false;
+          this.#unblocked();
+        });
+      }
+      return false;
+    }
+    this.#fill = { buffer, length: 0, position: this.#position };
+    this.#fillSince = performance.now();
+    return true;
+  }
+
+  #seal(): void {
+    const batch = this.#fill!;
+    this.#fill = undefined;
+    this.#position = batch.position + batch.length;
+    if (batch.length === 0) {
+      this.#pool.give(batch.buffer);
+      return;
+    }
+    batch.token = this.#hooks.sealed(batch.buffer.subarray(0, batch.length), batch.position);
+    this.#queued = batch;
+    if (this.#writing === undefined) this.#writeNext();
+  }
+
+  #writeNext(): void {
+    const batch = this.#queued;
+    if (batch === undefined) return;
+    this.#queued = undefined;
+    this.#writing = this.#target.write(batch.buffer, batch.length, batch.position).then(
       () => {
         this.#writing = undefined;
-        journal(`W ${position} ${bytes}`);
-        this.#onWritten(bytes, chunks);
-        if (this.#buffered > 0) this.#startWrite();
-        if (this.#paused && this.#buffered < HIGH_WATER_BYTES) {
-          this.#paused = false;
-          this.#flow?.resume();
-        }
+        journal(`W ${batch.position} ${batch.length}`);
+        this.#pool.give(batch.buffer);
+        this.#hooks.written(batch.length, batch.token as T);
+        this.#writeNext();
+        this.#unblocked();
       },
       (error: unknown) => {
         this.#writing = undefined;
-        this.#failure = error;
-        if (this.#paused) this.#flow?.resume();
+        this.#failure ??= error;
+        this.#pool.give(batch.buffer);
+        this.#resume();
       },
     );
   }
-}
 
-/** writev may write less than asked (large writes, signals): loop until every byte is down. */
-async function writeFully(file: FileHandle, chunks: Buffer[], bytes: number, position: number): Promise<void> {
-  let pending = chunks;
-  let written = 0;
-  while (written < bytes) {
-    const { bytesWritten } = await file.writev(pending, position + written);
-    written += bytesWritten;
-    if (written < bytes) pending = dropBytes(pending, bytesWritten);
+  /** A write completed or a buffer came free: copy what overflowed, and let the connection read again. */
+  #unblocked(): void {
+    if (this.#failure !== undefined || this.#closed) return;
+    this.#drainOverflow();
+    if (this.#overflow.length === 0 && this.#queued === undefined && (this.#fill !== undefined || this.#startBatch())) this.#resume();
   }
-}
 
-function dropBytes(chunks: Buffer[], count: number): Buffer[] {
-  let skip = count;
-  const out: Buffer[] = [];
-  for (const chunk of chunks) {
-    if (skip >= chunk.length) {
-      skip -= chunk.length;
-      continue;
+  #drainOverflow(): void {
+    const chunks = this.#overflow;
+    if (chunks.length === 0) return;
+    this.#overflow = [];
+    for (let i = 0; i < chunks.length; i++) {
+      this.push(chunks[i]!);
+      if (this.#overflow.length > 0) {
+        this.#overflow.push(...chunks.slice(i + 1));
+        return;
+      }
     }
-    out.push(skip > 0 ? chunk.subarray(skip) : chunk);
-    skip = 0;
   }
-  return out;
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#flow?.pause();
+  }
+
+  #resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#flow?.resume();
+  }
+}
+
+/** Positional writes into an open file (the callback API: no promise per write). */
+export function fileTarget(file: FileHandle): WriteTarget {
+  const fd = file.fd;
+  return {
+    write(buffer, length, position) {
+      return new Promise<void>((resolve, reject) => {
+        const next = (offset: number) =>
+          write(fd, buffer, offset, length - offset, position + offset, (error, written) => {
+            if (error !== null) return reject(error);
+            // A positional write may write less than asked (large writes, signals): go on from there.
+            if (offset + written < length) next(offset + written);
+            else resolve();
+          });
+        next(0);
+      });
+    },
+  };
 }

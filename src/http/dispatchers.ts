@@ -13,6 +13,7 @@ import { Agent } from './undici-parts.js';
 import { makeConnector } from './connector.js';
 import { warmFirstPool } from './warm-pool.js';
 import type { ProxySettings } from './proxy.js';
+import { DirectPool } from './direct/connections.js';
 
 export interface TransportConfig {
   ca: string | Buffer | Array<string | Buffer> | undefined;
@@ -48,6 +49,23 @@ async function build(config: TransportConfig): Promise<Dispatcher> {
   // Proxy routing and tunnels are loaded only by a process that has a proxy to use.
   const { routedDispatcher } = await import('./proxy-route.js');
   return routedDispatcher(direct, { ...config, proxy: config.proxy, keepAliveTimeout: KEEP_ALIVE_MS });
+}
+
+const directPools = new Map<string, DirectPool>();
+
+/**
+ * The direct receive path's connections for `config`, or undefined when requests must all go
+ * through undici: the caller gave a dispatcher, a proxy is configured, or the path is turned off.
+ */
+export function directPoolFor(config: TransportConfig & { dispatcher: Dispatcher | undefined; directReceive: boolean }): DirectPool | undefined {
+  if (config.dispatcher !== undefined || config.proxy !== undefined || !config.directReceive) return undefined;
+  const key = JSON.stringify([config.blockPrivateAddresses, config.connectTimeoutMs]);
+  let pool = directPools.get(key);
+  if (pool === undefined) {
+    pool = new DirectPool({ blockPrivateAddresses: config.blockPrivateAddresses, connectTimeoutMs: config.connectTimeoutMs });
+    directPools.set(key, pool);
+  }
+  return pool;
 }
 
 function keyOf(config: TransportConfig): string {

@@ -27,9 +27,11 @@ export interface RemoteInfo {
 /**
  * What the first request asks for when nothing is on disk yet. Big enough that most files come
  * in this one request (no second round trip when one connection is all that pays), bounded so
- * that servers which answer an open-ended `bytes=0-` with a 200 still answer with a 206.
+ * that servers which answer an open-ended `bytes=0-` with a 200 still answer with a 206, and so
+ * that little of a large file comes through undici: its 64 KiB chunks are garbage V8 frees only
+ * every 64 MiB, while later requests read straight into the write buffers (src/http/direct).
  */
-export const FIRST_WINDOW = 64 * 1024 * 1024;
+export const FIRST_WINDOW = 16 * 1024 * 1024;
 
 export interface FirstRequestParams {
   dispatcher: Dispatcher;

@@ -19,8 +19,11 @@ export interface ResponseHead {
 /** Receives one response. `head` may throw to refuse it before any byte is accepted. */
 export interface ResponseSink {
   head(response: ResponseHead): void;
-  /** Returns false once the sink has every byte it wants: the request is then cut short. */
-  data(chunk: Buffer): boolean;
+  /**
+   * Returns false once the sink has every byte it wants: the request is then cut short. A chunk
+   * marked `reused` lives in a buffer the caller reads into again: copy whatever is kept.
+   */
+  data(chunk: Buffer, reused?: boolean): boolean;
 }
 
 export interface RequestSpec {

@@ -16,6 +16,7 @@ export async function savedProgress(output: string): Promise<Progress | undefine
     fetchedBytes: 0,
     bytesPerSecond: 0,
     etaMs: undefined,
+    prefixBytes: [...loaded.segments].sort((a, b) => a.start - b.start).reduce((prefix, s) => (s.start === prefix && s.done > 0 ? s.start + s.done : prefix), 0),
     segments: loaded.segments.map((s) => ({ start: s.start, end: s.end, done: s.done, active: false, bytesPerSecond: 0 })),
   };
 }

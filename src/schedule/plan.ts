@@ -25,6 +25,20 @@ export interface PlanOptions {
   minSplitSize: number;
   /** Split points fall on multiples of this (bytes), so writes stay page- and block-aligned. */
   alignment: number;
+  /**
+   * In a range long enough (BLOCK_ALIGNED_PIECES of them), split points fall on multiples of this
+   * instead: the hash blocks' size, so that one connection writes (and hashes) each whole block.
+   */
+  blockAlignment?: number;
+}
+
+/** Ranges at least this many blocks long are cut on block boundaries only. */
+const BLOCK_ALIGNED_PIECES = 16;
+
+/** The alignment for cutting a range of `length` bytes. */
+function alignmentFor(length: number, options: Pick<PlanOptions, 'alignment' | 'blockAlignment'>): number {
+  const block = options.blockAlignment;
+  return block !== undefined && length >= BLOCK_ALIGNED_PIECES * block ? block : options.alignment;
 }
 
 /** Bytes still missing from a segment. */
@@ -48,14 +62,15 @@ export function splitPoint(
   from: number,
   end: number,
   keepFraction: number,
-  options: Pick<PlanOptions, 'minSplitSize' | 'alignment'>,
+  options: Pick<PlanOptions, 'minSplitSize' | 'alignment' | 'blockAlignment'>,
 ): number | undefined {
   const length = end - from;
   if (length < 2 * options.minSplitSize) return undefined;
   const fraction = Math.min(Math.max(keepFraction, 0), 1);
   const raw = from + Math.max(options.minSplitSize, Math.floor(length * fraction));
-  let cut = Math.ceil(raw / options.alignment) * options.alignment;
-  if (end - cut < options.minSplitSize) cut = Math.floor((end - options.minSplitSize) / options.alignment) * options.alignment;
+  const alignment = alignmentFor(length, options);
+  let cut = Math.ceil(raw / alignment) * alignment;
+  if (end - cut < options.minSplitSize) cut = Math.floor((end - options.minSplitSize) / alignment) * alignment;
   if (cut - from < options.minSplitSize || end - cut < options.minSplitSize) return undefined;
   return cut;
 }
@@ -86,8 +101,9 @@ export function planRanges(ranges: readonly ByteRange[], options: PlanOptions): 
     for (let i = 1; i < count; i++) {
       // The aligned point at or after the ideal one, else the one before, leaving room for the pieces to come.
       const ideal = piece.start + (length * i) / count;
-      const up = Math.ceil(ideal / options.alignment) * options.alignment;
-      const down = Math.floor(ideal / options.alignment) * options.alignment;
+      const alignment = alignmentFor(length / count, options);
+      const up = Math.ceil(ideal / alignment) * alignment;
+      const down = Math.floor(ideal / alignment) * alignment;
       const fits = (cut: number) => cut - start >= options.minSplitSize && piece.end - cut >= options.minSplitSize * (count - i);
       const cut = [up, down].find(fits);
       if (cut === undefined) continue;

@@ -31,8 +31,10 @@ export interface Job extends Segment {
   /** Where the request in flight for this job ends (exclusive), if one is. */
   requestEnd?: number | undefined;
 
-  /** xxh64 of [start, start + done), fed as writes complete; recorded in the manifest. */
-  hash?: SegmentHash | undefined;
+  /** The block piece being hashed: its bytes so far are [start, end) (src/verify/piece-hashing.ts). */
+  piece?: { start: number; end: number; hash: SegmentHash } | undefined;
+  /** xxh64 of the done bytes in the block being filled (the manifest's record of them), if any. */
+  pieceDigest?: bigint | undefined;
 }
 
 /** How long the scheduler wants a request to run, and what a connection does per second, as it sees the whole download. */
@@ -55,6 +57,8 @@ export interface SchedulerParams {
   connections: number;
   minSplitSize: number;
   alignment: number;
+  /** Long ranges are cut on multiples of this (the hash block size), see plan.ts. */
+  blockAlignment?: number;
   retry: RetryOptions;
   signal: AbortSignal;
   /** One attempt at the rest of `job` (from start+done to its current end); calls `streaming()` once its body flows. */
@@ -69,6 +73,13 @@ export interface SchedulerParams {
    * byte, in ms. More connections open once that response's rate shows how many are worth it.
    */
   firstByteMs?: number;
+  /**
+   * Streaming in order: the offset no piece may start at or beyond (the end of the window past the
+   * bytes already handed on). Pieces wait in reserve until the window moves; call `nudge()` then.
+   */
+  window?(): number;
+  /** The largest piece handed out in order (a stream keeps its pieces within its window). */
+  maxPieceBytes?: number;
   /** A slot from a budget shared with other downloads, held for each attempt (DownloadQueue). */
   acquire?(signal: AbortSignal): Promise<() => void>;
   now?(): number;
@@ -76,6 +87,13 @@ export interface SchedulerParams {
 
 /** How soon an idle connection looks for work again when there was nothing worth stealing. */
 const STEAL_RETRY_MS = 100;
+/** In-order hand-out pays when the rest is at least this many pieces per connection. */
+const IN_ORDER_PIECES = 2;
+/** Pieces handed out in order: about a request's worth, within these bounds. */
+const MIN_PIECE_BYTES = 2 * 1024 * 1024;
+const MAX_PIECE_BYTES = 64 * 1024 * 1024;
+/** When no connection's speed is known yet. */
+const DEFAULT_PIECE_BYTES = 8 * 1024 * 1024;
 /** Adaptive mode reconsiders the connection count this often. */
 const SAMPLE_MS = 100;
 /** A request carries about this much transfer time while much is left... */
@@ -151,6 +169,8 @@ export class Scheduler {
   #decision: { timer: NodeJS.Timeout | undefined; probe?: RateProbe } | undefined;
   /** The second half of the connections, opened once the first half streams without refusals. */
   #secondWave: number | undefined;
+  /** Ranges handed out in order, lowest first, as connections free up (see #spread). */
+  readonly #reserve: Job[] = [];
 
   constructor(params: SchedulerParams) {
     this.#p = params;
@@ -206,6 +226,11 @@ export class Scheduler {
     this.#stealForFreeSlots();
   }
 
+  /** The window moved (streaming in order): free connections may take the next pieces. */
+  nudge(): void {
+    this.#stealForFreeSlots();
+  }
+
   /** The most connections that worked at the same time. */
   get peakConnections(): number {
     return this.#peak;
@@ -230,6 +255,11 @@ export class Scheduler {
         },
       )
       .finally(() => {
+        // The last connection ended with work still in reserve (a window held it back): take it now.
+        if (this.#running === 1 && this.#reserve.length > 0 && !this.#signal.aborted && this.#failure === undefined) {
+          const next = this.#takeReserve(0, true);
+          if (next !== undefined) this.#launch(next);
+        }
         if (--this.#running === 0) this.#idle?.();
       });
   }
@@ -338,7 +368,7 @@ export class Scheduler {
     const worth = this.#p.adaptive ? this.#p.connections : this.#worth(rate);
     debug('first response: %d B/s after %d ms to its first byte, %d bytes left: %d connection(s)', Math.round(rate), Math.round(firstByteMs), this.#remaining(), worth);
     if (worth <= 1) return;
-    this.#spread(worth, (rate * firstByteMs) / 1000);
+    this.#spread(worth, (rate * firstByteMs) / 1000, rate);
     if (this.#p.adaptive) {
       this.#reconsider();
       return;
@@ -399,22 +429,82 @@ export class Scheduler {
     this.#stealForFreeSlots();
   }
 
-  /** Re-plans what is left into `count` pieces: each job keeps its first piece, the others become jobs of their own. */
-  #spread(count: number, lead: number): void {
+  /**
+   * Re-plans what is left for `count` connections. A long file is handed out in order: the first
+   * job keeps a piece (plus a lead for the round trip the others wait), the others take the next
+   * pieces, and the rest stays in reserve, cut from its front as connections free up, so the
+   * contiguous prefix of the file grows steadily (as aria2's in-order piece selector does) and
+   * stragglers are still split at the end. Otherwise (a short file, or several ranges left by a
+   * resume) each job keeps its first piece of an equal split and the others become jobs of their own.
+   */
+  #spread(count: number, lead: number, rate: number): void {
     const owners = this.#p.jobs.filter((j) => j.end - j.start - j.received > 0);
+    const only = owners.length === 1 ? owners[0]! : undefined;
+    if (only !== undefined && only.active) {
+      // The first response had the link to itself; the connections will share it.
+      const piece = this.#pieceBytes(rate / count);
+      const keepEnd = this.#alignUp(only.start + only.received + Math.round(lead) + piece);
+      if (only.end - keepEnd >= IN_ORDER_PIECES * (count - 1) * piece) {
+        const end = only.end;
+        only.end = keepEnd; // first, so the job never writes into a piece given away
+        let cursor = keepEnd;
+        for (let i = 1; i < count; i++, cursor += piece) this.#addJob(only, { start: cursor, end: cursor + piece }, true);
+        this.#reserve.push(this.#addJob(only, { start: cursor, end }, false));
+        debug('in order: pieces of %d bytes, %d bytes in reserve', piece, end - cursor);
+        return;
+      }
+    }
     const ranges = owners.map((j) => ({ start: Math.min(j.end, j.start + j.received + (j.active ? Math.round(lead) : 0)), end: j.end }));
-    const pieces = planRanges(ranges, { connections: count, minSplitSize: this.#p.minSplitSize, alignment: this.#p.alignment });
+    const pieces = planRanges(ranges, { connections: count, minSplitSize: this.#p.minSplitSize, alignment: this.#p.alignment, ...(this.#p.blockAlignment === undefined ? {} : { blockAlignment: this.#p.blockAlignment }) });
     owners.forEach((job, i) => {
       const mine = pieces.filter((piece) => piece.start >= ranges[i]!.start && piece.end <= job.end);
       if (mine.length < 2) return;
       job.end = mine[0]!.end; // first, so the job never writes into a piece given away
-      for (const piece of mine.slice(1)) {
-        const added = newJob({ start: piece.start, end: piece.end, done: 0 });
-        this.#p.jobs.push(added);
-        this.#p.onSplit?.(job, added);
-        this.#launch(added);
-      }
+      for (const piece of mine.slice(1)) this.#addJob(job, piece, true);
     });
+  }
+
+  /** A new job for `range`, split off `from` (which no longer covers it); launched now or kept in reserve. */
+  #addJob(from: Job, range: { start: number; end: number }, launch: boolean): Job {
+    const added = newJob({ start: range.start, end: range.end, done: 0 });
+    this.#p.jobs.push(added);
+    this.#p.onSplit?.(from, added);
+    if (launch) this.#launch(added);
+    return added;
+  }
+
+  /** About one request's worth of transfer at `bytesPerSecond` (a whole number of blocks). */
+  #pieceBytes(bytesPerSecond: number): number {
+    const bytes = bytesPerSecond > 0 ? bytesPerSecond * this.#requestSeconds() : DEFAULT_PIECE_BYTES;
+    const max = this.#p.maxPieceBytes ?? MAX_PIECE_BYTES;
+    return this.#alignUp(Math.min(max, Math.max(Math.min(MIN_PIECE_BYTES, max), bytes)));
+  }
+
+  #alignUp(offset: number): number {
+    const unit = this.#p.blockAlignment ?? this.#p.alignment;
+    return Math.ceil(offset / unit) * unit;
+  }
+
+  /**
+   * The next piece from the front of the reserve, for a connection running at `bytesPerSecond`;
+   * undefined when nothing is in reserve or (streaming in order) the window is full.
+   */
+  #takeReserve(bytesPerSecond: number, force = false): Job | undefined {
+    const head = this.#reserve[0];
+    if (head === undefined) return undefined;
+    const limit = this.#p.window?.() ?? Number.POSITIVE_INFINITY;
+    if (!force && head.start >= limit) return undefined;
+    const piece = this.#pieceBytes(bytesPerSecond > 0 ? bytesPerSecond : this.#typicalSpeed());
+    const cut = this.#alignUp(head.start + piece);
+    if (head.end - cut < piece / 2) {
+      this.#reserve.shift();
+      return head;
+    }
+    this.#reserve[0] = newJob({ start: cut, end: head.end, done: 0 });
+    head.end = cut;
+    this.#p.jobs.push(this.#reserve[0]);
+    this.#p.onSplit?.(head, this.#reserve[0]);
+    return head;
   }
 
   /** Asks the connection control whether to grow, and gives new slots work. */
@@ -445,7 +535,7 @@ export class Scheduler {
     if (this.#signal.aborted) return;
     let free = this.#limit.concurrency - this.#limit.activeCount - this.#limit.pendingCount;
     while (free > 0) {
-      const piece = this.#splitSlowest(thiefSpeed);
+      const piece = this.#takeReserve(thiefSpeed) ?? this.#splitSlowest(thiefSpeed);
       if (piece === undefined) break;
       this.#launch(piece);
       free--;

@@ -4,17 +4,20 @@
  * shrinks mid-request (work stealing) or the server sends more than asked.
  */
 import type { Dispatcher } from 'undici';
-import type { FileHandle } from 'node:fs/promises';
 import { rangeHeader } from '../http/content-range.js';
 import { DownloadError } from '../errors.js';
 import type { PendingResponse } from '../http/pending-response.js';
 import { checkRangeResponse, checkWholeResponse, type Expected } from '../http/response-gate.js';
-import type { Job, RequestPace, SegmentHash } from '../schedule/scheduler.js';
+import type { Job, RequestPace } from '../schedule/scheduler.js';
 import { ConnectionFlow } from './flow.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { StallPolicy } from './stall.js';
 import { sendRequest, type ResponseSink } from '../http/transport.js';
-import { SegmentWriter } from '../disk/writer.js';
+import type { DirectPool } from '../http/direct/connections.js';
+import { sendSegmentRequest } from '../http/direct/route.js';
+import type { DirectSink } from '../http/direct/send-direct.js';
+import { SegmentWriter, type WriteTarget, type WriterHooks } from '../disk/writer.js';
+import type { PieceHashing, SealedHash } from '../verify/piece-hashing.js';
 
 /**
  * Bytes each fresh segment re-reads from its left neighbour. Both copies must agree once on
@@ -26,27 +29,32 @@ export interface FetchContext {
   dispatcher: Dispatcher;
   url: URL;
   headers: Record<string, string>;
-  file: FileHandle;
+  /** Where the bytes go: the .part file, or the in-order window of a stream. */
+  target: WriteTarget;
   expected: Expected;
   stall: StallPolicy;
   headersTimeoutMs: number;
   /** Called after bytes are written (never before). */
   onWritten(job: Job, bytes: number): void;
-  /** A fresh hash for a segment that starts from zero. */
-  newHash?: () => SegmentHash;
+  /** The direct receive path's connections, when this download may use it (plain HTTP, no proxy, no caller's dispatcher). */
+  direct?: DirectPool | undefined;
+  /** Hashes every batch as it is written (ranged mode into a file). */
+  hashing?: PieceHashing;
   /** Bandwidth limits every received byte counts against (the download's, a queue's). */
   limiters?: readonly RateLimiter[];
   /** The download's first response, if it is still waiting and its body starts at `first`: taken instead of a new request. */
   adopt?: (first: number) => PendingResponse | undefined;
 }
 
-/** Waits until every byte received is written; a failure before (or of) the flush is thrown. */
-async function flushAfter(writer: SegmentWriter, failure: unknown): Promise<void> {
+/** Waits until every byte received is written, then gives the writer's buffers back; a failure before (or of) the flush is thrown. */
+async function flushAfter(writer: SegmentWriter<never>, failure: unknown): Promise<void> {
   // Bytes that passed the gate are good even if the connection failed later: keep them.
   try {
     await writer.flush();
   } catch (error) {
     failure ??= error;
+  } finally {
+    writer.close();
   }
   if (failure !== undefined) throw failure;
 }
@@ -56,6 +64,9 @@ const FIRST_REQUEST_BYTES = 8 * 1024 * 1024;
 const MIN_REQUEST_BYTES = 1024 * 1024;
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 const REQUEST_ALIGNMENT = 64 * 1024;
+
+/** The largest read into place while a bandwidth cap applies. */
+const LIMITED_READ_BYTES = 16 * 1024;
 
 const STEADY_PACE: RequestPace = { seconds: () => 1, typicalSpeed: () => 0 };
 
@@ -75,13 +86,17 @@ function nextRequestEnd(job: Job, from: number, bytesPerSecond: number, pace: Re
 
 /** Fetches the rest of `job` in one or more ranged requests on (usually) one kept-alive connection. */
 export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal, onStreaming: () => void = () => {}, pace: RequestPace = STEADY_PACE): Promise<void> {
-  if (job.done === 0 && ctx.newHash !== undefined) job.hash = ctx.newHash();
-  const writer = new SegmentWriter(ctx.file, job.start + job.done, (bytes, chunks) => {
-    // The segment's hash covers exactly the bytes counted as done: both change here, together.
-    for (const chunk of chunks) job.hash?.update(chunk);
-    job.done += bytes;
-    ctx.onWritten(job, bytes);
-  });
+  const hashing = ctx.hashing;
+  const hooks: WriterHooks<SealedHash | undefined> = {
+    sealed: (bytes, position) => hashing?.sealed(job, bytes, position),
+    // The piece hash covers exactly the bytes counted as done: both change here, together.
+    written(bytes, sealed) {
+      if (sealed === undefined) job.done += bytes;
+      else hashing!.written(job, bytes, sealed);
+      ctx.onWritten(job, bytes);
+    },
+  };
+  const writer = new SegmentWriter(ctx.target, job.start + job.done, hooks);
   const startedAt = Date.now();
   const startBytes = job.received;
   let failure: unknown;
@@ -101,7 +116,8 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
   } finally {
     job.requestEnd = undefined;
   }
-  await flushAfter(writer, failure);
+  await flushAfter(writer as SegmentWriter<never>, failure);
+  hashing?.settle(job);
   if (job.done < job.end - job.start) {
     throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${job.end - job.start} bytes`, {
       url: ctx.url.href,
@@ -121,7 +137,7 @@ async function fetchRange(
   job: Job,
   signal: AbortSignal,
   onStreaming: () => void,
-  writer: SegmentWriter,
+  writer: SegmentWriter<SealedHash | undefined>,
   requestEnd: number,
   pending: PendingResponse | undefined,
 ): Promise<'body' | 'already-complete'> {
@@ -134,7 +150,10 @@ async function fetchRange(
   // If-Range only with a strong validator: a changed file then answers 200, never a spliced 206.
   if (ctx.expected.etag !== undefined) headers['if-range'] = ctx.expected.etag;
   const flow = new ConnectionFlow(ctx.limiters ?? []);
-  const sink: ResponseSink = {
+  const limited = (ctx.limiters ?? []).some((l) => l.bytesPerSecond !== Number.POSITIVE_INFINITY);
+  /** Room left before the job's end (which a steal may move) or the request's. */
+  const roomNow = () => Math.min(job.end, requestEnd) - job.start - job.received;
+  const sink: DirectSink = {
     head(response) {
       const expected = { ...ctx.expected, url: response.url.href };
       // The first response may be a 200 that still advertised ranges: the whole file from byte 0.
@@ -145,7 +164,7 @@ async function fetchRange(
       }
       if (!complete) onStreaming();
     },
-    data(chunk) {
+    data(chunk, reused = false) {
       if (seamMissing > 0) {
         const take = Math.min(seamMissing, chunk.length);
         chunk.copy(seam!, seam!.length - seamMissing, 0, take);
@@ -155,20 +174,40 @@ async function fetchRange(
         chunk = chunk.subarray(take);
       }
       // `job.end` may have moved below the request's end since it was sent: never write past it.
-      const stop = Math.min(job.end, requestEnd);
-      const room = stop - job.start - job.received;
+      const room = roomNow();
       if (room <= 0 || complete) return false;
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       job.received += piece.length;
-      writer.push(piece);
+      writer.push(piece, reused);
       flow.take(piece.length);
-      // Keep reading while bytes are missing. At the end, let a response that ends where we stop
-      // finish by itself (the connection stays alive); cut one that would go on (a steal moved
-      // the job's end, or the server sends more than asked).
-      return piece.length < room || (piece.length === chunk.length && stop - 1 === last);
+      return wantsMore(piece.length, chunk.length, room);
+    },
+    region() {
+      if (seamMissing > 0 || complete) return undefined;
+      // Under a bandwidth cap, reads stay as small as undici's chunks, so the cap is kept closely.
+      const room = limited ? Math.min(roomNow(), LIMITED_READ_BYTES) : roomNow();
+      const region = room > 0 ? writer.region() : undefined;
+      return region !== undefined && region.length > room ? region.subarray(0, room) : region;
+    },
+    landed(bytes) {
+      const room = roomNow();
+      const take = Math.max(0, Math.min(bytes, room));
+      if (take > 0) {
+        job.received += take;
+        writer.landed(take);
+        flow.take(take);
+      }
+      return take > 0 && wantsMore(take, bytes, room);
     },
   };
-  const handle = pending?.adopt(sink, signal) ?? sendRequest(ctx.dispatcher, { url: ctx.url, method: 'GET', headers, signal, headersTimeoutMs: ctx.headersTimeoutMs }, sink);
+  /**
+   * Keep reading while bytes are missing. At the end, let a response that ends where we stop
+   * finish by itself (the connection stays alive); cut one that would go on (a steal moved the
+   * job's end, or the server sends more than asked).
+   */
+  const wantsMore = (taken: number, offered: number, room: number) => taken < room || (taken === offered && Math.min(job.end, requestEnd) - 1 === last);
+  const spec = { url: ctx.url, method: 'GET' as const, headers, signal, headersTimeoutMs: ctx.headersTimeoutMs };
+  const handle = pending?.adopt(sink, signal) ?? sendSegmentRequest(ctx.dispatcher, ctx.direct, spec, sink);
   await flow.drive(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href);
   return complete ? 'already-complete' : 'body';
 }
@@ -181,13 +220,18 @@ export async function fetchWhole(
   ctx: Omit<FetchContext, 'expected'> & { expected: Omit<Expected, 'size'> & { size: number | undefined }; maxSize: number },
   job: Job,
   signal: AbortSignal,
+  /** Sees every batch in file order as it is written (the bytes arrive in order here). */
+  inOrder: (bytes: Buffer) => void,
 ): Promise<number> {
   job.done = 0;
   job.received = 0;
   let length: number | undefined;
-  const writer = new SegmentWriter(ctx.file, 0, (bytes) => {
-    job.done += bytes;
-    ctx.onWritten(job, bytes);
+  const writer = new SegmentWriter<void>(ctx.target, 0, {
+    sealed: (bytes) => inOrder(bytes),
+    written(bytes) {
+      job.done += bytes;
+      ctx.onWritten(job, bytes);
+    },
   });
   const headers = { ...ctx.headers, 'accept-encoding': 'identity' };
   const flow = new ConnectionFlow(ctx.limiters ?? []);
@@ -218,7 +262,7 @@ export async function fetchWhole(
   await flow.drive(handle, writer, ctx.stall, () => job.received + job.done, ctx.url.href).catch((error: unknown) => {
     failure = error;
   });
-  await flushAfter(writer, failure);
+  await flushAfter(writer as SegmentWriter<never>, failure);
   if (length !== undefined && job.done !== length) {
     throw new DownloadError('ERR_INCOMPLETE', `connection ended after ${job.done} of ${length} bytes`, { url: ctx.url.href });
   }

@@ -6,7 +6,7 @@
 import type { RateLimiter } from './rate-limit.js';
 import { watchStall, type StallPolicy } from './stall.js';
 import type { RequestHandle } from '../http/transport.js';
-import type { SegmentWriter } from '../disk/writer.js';
+import type { BackPressure } from '../disk/writer.js';
 
 export class ConnectionFlow {
   readonly #limiters: readonly RateLimiter[];
@@ -32,7 +32,7 @@ export class ConnectionFlow {
   }
 
   /** Runs `handle` to its end with `writer`'s back-pressure and the stall watch; rejects as the request does. */
-  async drive(handle: RequestHandle, writer: SegmentWriter, stall: StallPolicy, progress: () => number, url: string): Promise<void> {
+  async drive(handle: RequestHandle, writer: { attach(flow: BackPressure): void }, stall: StallPolicy, progress: () => number, url: string): Promise<void> {
     this.#target = handle;
     if (this.#holds.size > 0) handle.pause();
     writer.attach({ pause: () => this.#hold('disk'), resume: () => this.#release('disk') });

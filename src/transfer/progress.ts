@@ -29,6 +29,7 @@ export function reportProgress(
       fetchedBytes: bytes,
       bytesPerSecond: speed,
       etaMs: total !== undefined && speed > 0 ? ((total - transferred) * 1000) / speed : undefined,
+      prefixBytes: completePrefix(jobs),
       segments: jobs.map((j) => ({
         start: j.start,
         end: j.end,
@@ -43,12 +44,14 @@ export function reportProgress(
   return () => clearInterval(timer);
 }
 
-/** The first byte not yet on disk, scanning segments in file order. */
+/** The first byte not yet on disk, scanning segments in file order (linear in the segments). */
 export function completePrefix(jobs: readonly Job[]): number {
+  const byStart = new Map<number, Job>();
+  for (const job of jobs) byStart.set(job.start, job);
   let prefix = 0;
   for (;;) {
-    const next = jobs.find((j) => j.start === prefix);
-    if (next === undefined) return prefix;
+    const next = byStart.get(prefix);
+    if (next === undefined || next.end === next.start) return prefix;
     prefix = next.start + next.done;
     if (next.done < next.end - next.start) return prefix;
   }

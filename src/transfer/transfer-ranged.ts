@@ -5,19 +5,22 @@
 import { rm } from 'node:fs/promises';
 import { debuglog } from 'node:util';
 import { Checkpointer } from '../disk/checkpoint.js';
-import { DownloadError, isRetryable, toDownloadError } from '../errors.js';
-import { fetchJob } from './fetch-job.js';
-import { manifestPath, ManifestStore } from '../disk/manifest.js';
+import { DownloadError } from '../errors.js';
+import { manifestPath, ManifestStore, type SavedPieceEntry, type SavedSegmentEntry } from '../disk/manifest.js';
 import { checkFreeSpace, openPart, publish } from '../disk/output-files.js';
 import { completePrefix, reportProgress } from './progress.js';
 import { decideResume } from '../disk/resume.js';
-import { newJob, type Job, type RequestPace } from '../schedule/scheduler.js';
+import { newJob, type Job } from '../schedule/scheduler.js';
 import { checkSeams, readSeam } from '../verify/seams.js';
-import { DiskCheck, hashHex, verifyResumed } from '../verify/segment-check.js';
-import type { Source, SourcePool } from './sources.js';
+import { checkResumed, hashOnDisk } from '../verify/resume-check.js';
+import { BlockLedger, hex64, type Piece } from '../verify/blocks.js';
+import { PieceHashing } from '../verify/piece-hashing.js';
+import { fileTarget } from '../disk/writer.js';
+import type { SourcePool } from './sources.js';
 import { crashPoint } from '../test-hooks.js';
-import { ALIGNMENT, checkDigest, fetchContextFor, makeScheduler, stampMtime, syncData, type TransferContext, type TransferOutcome } from './transfer.js';
-import { PrefixHasher, xxhashApi, type Digest } from '../verify/verify.js';
+import { ALIGNMENT, checkDigest, makeScheduler, stampMtime, syncData, type TransferContext, type TransferOutcome } from './transfer.js';
+import { sourceFetch } from './source-fetch.js';
+import { orderedHash, PrefixHasher, xxhashApi, type Digest } from '../verify/verify.js';
 
 const debug = debuglog('segdl');
 
@@ -51,72 +54,62 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
   const api = await xxhashApi();
   const file = await openPart(ctx.part, decision.kind !== 'resume');
   let closed = false;
-  const jobs = decision.segments.map(newJob);
+  const ledger = new BlockLedger(size, (offset, length) => hashOnDisk(file, offset, length, api));
+  let segments = decision.segments;
   let resumedBytes = 0;
   if (decision.kind === 'resume') {
-    const saved = new Map(jobs.map((job, i) => [job, decision.hashes.get(decision.segments[i]!)]));
-    const dropped = await verifyResumed(file, jobs, saved, api);
-    if (dropped > 0) ctx.warn('ERR_INTEGRITY', `${dropped} bytes on disk no longer match their recorded hashes: fetching them again`);
-    resumedBytes = decision.resumedBytes - dropped;
+    const check = await checkResumed(file, decision.segments, decision.hashes, decision.pieces, ledger, api);
+    if (check.dropped > 0) ctx.warn('ERR_INTEGRITY', `${check.dropped} bytes on disk no longer match their recorded hashes: fetching them again`);
+    segments = check.segments;
+    resumedBytes = decision.resumedBytes - check.dropped;
     ctx.emit('resume', { resumedBytes, totalBytes: size });
   }
+  const jobs = segments.map(newJob);
+  const hashing = new PieceHashing(api, ledger);
+  /** Jobs whose state changed since the last checkpoint: all a checkpoint appends. */
+  const dirty = new Set<Job>();
+  const entry = (j: Job): SavedSegmentEntry => (j.pieceDigest === undefined ? [j.start, j.end, j.done] : [j.start, j.end, j.done, hex64(j.pieceDigest)]);
+  const pieceEntry = (p: Piece): SavedPieceEntry => [p.offset, p.length, hex64(p.hash)];
   const checkpoint = new Checkpointer(() =>
     store.save(
-      () => ({
-        url: ctx.manifestUrl,
-        size,
-        etag: primary.etag,
-        lastModified: primary.lastModified,
-        segments: jobs.map((j) => (j.hash === undefined ? [j.start, j.end, j.done] : [j.start, j.end, j.done, hashHex(j.hash)])),
-      }),
+      {
+        full: () => {
+          dirty.clear();
+          return { url: ctx.manifestUrl, size, etag: primary.etag, lastModified: primary.lastModified, segments: jobs.map(entry), pieces: ledger.take(true).map(pieceEntry) };
+        },
+        delta: () => {
+          const changed = [...dirty];
+          dirty.clear();
+          return { segments: changed.map(entry), pieces: ledger.take().map(pieceEntry) };
+        },
+      },
       // Power-loss safety: the bytes the snapshot claims reach the disk before the claim does.
       o.durability === 'power' ? () => syncData(file) : undefined,
     ),
   );
   let fetched = 0;
   const stopProgress = reportProgress(jobs, size, resumedBytes, () => fetched, o.progressIntervalMs, (p) => ctx.progress(p));
+  const target = fileTarget(file);
   try {
     if (decision.kind !== 'resume') await file.truncate(size);
-    let diskCheck = new DiskCheck(jobs, api);
-    let hasher = await PrefixHasher.create(file, o.checksum?.algorithm, (offset, bytes) => diskCheck.observe(offset, bytes));
+    const standard = o.checksum?.algorithm;
+    const newPrefixHasher = async () => (standard === undefined ? undefined : new PrefixHasher(file, await orderedHash(standard)));
+    let hasher = await newPrefixHasher();
     let nextAdvance = 0;
-    const onWritten = (_job: Job, bytes: number) => {
+    const onWritten = (job: Job, bytes: number) => {
       fetched += bytes;
+      dirty.add(job);
       checkpoint.written(bytes);
       // The hasher reads in large steps anyway: look for a longer prefix only every few MiB.
-      if (fetched >= nextAdvance) {
+      if (hasher !== undefined && fetched >= nextAdvance) {
         nextAdvance = fetched + HASH_STEP;
         hasher.advance(completePrefix(jobs));
       }
     };
-    /** Which sources wrote bytes into each job: a job that fails a check convicts its mirrors. */
-    const contributors = new Map<Job, Set<Source>>();
-    const fetch = async (job: Job, signal: AbortSignal, streaming: () => void, pace: RequestPace) => {
-      const source = pool.pick();
-      const fetchCtx = () => ({ ...fetchContextFor(ctx, source, file, size, onWritten), newHash: () => api.create64() });
-      const startBytes = job.received;
-      const started = Date.now();
-      (contributors.get(job) ?? contributors.set(job, new Set()).get(job)!).add(source);
-      source.active++;
-      const attempt = { bytes: () => job.received - startBytes, started };
-      source.inFlight.add(attempt);
-      try {
-        try {
-          await fetchJob(fetchCtx(), job, signal, streaming, pace);
-        } catch (error) {
-          // An expired signed link: renew it through the caller's hook and go on where we were.
-          if (signal.aborted || !pool.expired(error) || !(await pool.refresh(source, error.status))) throw error;
-          await fetchJob(fetchCtx(), job, signal, streaming, pace);
-        }
-        pool.succeeded(source, job.received - startBytes, Date.now() - started);
-      } catch (raw) {
-        if (signal.aborted) throw raw;
-        const error = toDownloadError(raw);
-        throw pool.failed(source, error, isRetryable(error));
-      } finally {
-        source.active--;
-        source.inFlight.delete(attempt);
-      }
+    const { fetch, contributors } = sourceFetch(ctx, pool, target, size, onWritten, hashing);
+    const onSplit = (victim: Job, piece: Job) => {
+      dirty.add(victim);
+      dirty.add(piece);
     };
     let peak = 0;
     let verifyMs = 0;
@@ -124,7 +117,7 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
     let pending: Job[] = jobs;
     let digest: Digest;
     for (let repairs = 0; ; repairs++) {
-      const scheduler = makeScheduler(ctx, pending, o.connections, primary.url, fetch, repairs === 0 ? ctx.firstByteMs : undefined);
+      const scheduler = makeScheduler(ctx, pending, o.connections, primary.url, fetch, { firstByteMs: repairs === 0 ? ctx.firstByteMs : undefined, onSplit });
       ctx.onScheduler?.(scheduler);
       try {
         await scheduler.run();
@@ -134,36 +127,42 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
       }
       peak = Math.max(peak, scheduler.peakConnections);
       lastByteAt = performance.now();
-      const shifted = await checkSeams(file, jobs);
-      digest = await hasher.finish(size); // reads the whole file back: the disk check rides along
-      verifyMs = performance.now() - lastByteAt;
-      debug('verified %d ms after the last byte', Math.round(verifyMs));
-      const caught = [...new Set([...shifted, ...diskCheck.bad])];
-      if (caught.length === 0) break;
+      const caught = await checkSeams(file, jobs);
+      if (caught.length === 0) {
+        // Every block was hashed as it was written: the digest is a hash of those hashes.
+        digest = { xxh64blocks: await ledger.digest(api) };
+        if (hasher !== undefined) digest[standard!] = await hasher.finish(size);
+        verifyMs = performance.now() - lastByteAt;
+        debug('verified %d ms after the last byte', Math.round(verifyMs));
+        break;
+      }
       // A mirror caught lying once is trusted nowhere: every segment it wrote into is fetched again
       // (two neighbours from the same liar agree at their seam, so the seams alone miss some).
       const convicted = new Set([...caught].flatMap((job) => [...(contributors.get(job) ?? [])].filter((source) => !source.primary)));
       const bad = jobs.filter((job) => caught.includes(job) || [...(contributors.get(job) ?? [])].some((source) => convicted.has(source)));
-      const what = shifted.length > 0 ? 'bytes at a segment seam disagree' : 'bytes on disk differ from the bytes received';
+      const what = 'bytes at a segment seam disagree';
       if (repairs >= REPAIRS) {
-        throw new DownloadError(shifted.length > 0 ? 'ERR_RANGE_MISMATCH' : 'ERR_INTEGRITY', `${what} after ${repairs} re-fetches`, {
+        throw new DownloadError('ERR_RANGE_MISMATCH', `${what} after ${repairs} re-fetches`, {
           url: primary.url.href,
           segment: { start: bad[0]!.start, end: bad[0]!.end },
         });
       }
-      ctx.warn(shifted.length > 0 ? 'ERR_RANGE_MISMATCH' : 'ERR_INTEGRITY', `${what}: fetching ${bad.length} segment(s) again`);
+      ctx.warn('ERR_RANGE_MISMATCH', `${what}: fetching ${bad.length} segment(s) again`);
       for (const job of bad) {
         for (const source of contributors.get(job) ?? []) pool.drop(source, `${what} in bytes it sent`);
         contributors.delete(job);
         // Its right neighbour's seam is checked again against the new bytes.
         const right = jobs.find((j) => j.start === job.end);
         if (right !== undefined && right.seam === undefined && right.done > 0) right.seam = await readSeam(file, right.start);
+        ledger.forget(job.start, job.end);
         Object.assign(job, newJob({ start: job.start, end: job.end, done: 0 }));
+        dirty.add(job);
       }
-      await checkpoint.flush(); // the manifest must stop claiming the bytes just dropped
+      // The manifest must stop claiming the bytes just dropped, and the pieces hashed from them.
+      store.rewriteNext();
+      await checkpoint.flush();
       pending = bad;
-      diskCheck = new DiskCheck(jobs, api);
-      hasher = await PrefixHasher.create(file, o.checksum?.algorithm, (offset, bytes) => diskCheck.observe(offset, bytes));
+      hasher = await newPrefixHasher();
     }
     checkDigest(ctx, digest, primary.url.href);
     await stampMtime(file, primary.lastModified);
@@ -188,6 +187,8 @@ export async function transferRanged(ctx: TransferContext, pool: SourcePool, siz
   } finally {
     stopProgress();
     checkpoint.stop();
+    await store.close();
     if (!closed) await file.close();
   }
 }
+

@@ -8,7 +8,8 @@ import { reportProgress } from './progress.js';
 import { newJob } from '../schedule/scheduler.js';
 import type { Source } from './sources.js';
 import { checkDigest, fetchContextFor, makeScheduler, stampMtime, type TransferContext, type TransferOutcome } from './transfer.js';
-import { PrefixHasher } from '../verify/verify.js';
+import { InOrderDigest } from '../verify/in-order-digest.js';
+import { fileTarget } from '../disk/writer.js';
 
 export async function transferSingle(ctx: TransferContext, source: Source, size: number | undefined): Promise<TransferOutcome> {
   const o = ctx.options;
@@ -26,9 +27,9 @@ export async function transferSingle(ctx: TransferContext, source: Source, size:
   let fetched = 0;
   const stopProgress = reportProgress([job], size, 0, () => fetched, o.progressIntervalMs, (p) => ctx.progress(p));
   try {
-    const hasher = await PrefixHasher.create(file, o.checksum?.algorithm);
+    let digester = await InOrderDigest.create(o.checksum?.algorithm);
     const fetchCtx = {
-      ...fetchContextFor(ctx, source, file, 0, (_job, bytes) => {
+      ...fetchContextFor(ctx, source, fileTarget(file), 0, (_job, bytes) => {
         fetched += bytes;
       }),
       expected: { url: source.url.href, size, etag: source.etag, lastModified: source.lastModified },
@@ -36,13 +37,14 @@ export async function transferSingle(ctx: TransferContext, source: Source, size:
     };
     const scheduler = makeScheduler(ctx, [job], 1, source.url, async (j, signal) => {
       fetched -= j.done; // a retry starts over: those bytes will be fetched again
-      await fetchWhole(fetchCtx, j, signal);
+      if (digester.bytes > 0) digester = await InOrderDigest.create(o.checksum?.algorithm);
+      await fetchWhole(fetchCtx, j, signal, (bytes) => digester.update(bytes));
     });
     await scheduler.run();
     const lastByteAt = performance.now();
     const final = job.done;
     await file.truncate(final);
-    const digest = await hasher.finish(final);
+    const digest = digester.finish();
     const verifyMs = performance.now() - lastByteAt;
     checkDigest(ctx, digest, source.url.href);
     await stampMtime(file, source.lastModified);

@@ -14,6 +14,9 @@ import { Scheduler, type Job, type SchedulerParams } from '../schedule/scheduler
 import type { Source } from './sources.js';
 import { journal } from '../test-hooks.js';
 import type { Digest } from '../verify/verify.js';
+import type { WriteTarget } from '../disk/writer.js';
+import type { DirectPool } from '../http/direct/connections.js';
+import { BLOCK_BYTES } from '../verify/blocks.js';
 
 /** Split points fall on 64 KiB boundaries: whole pages, friendly to file systems. */
 export const ALIGNMENT = 64 * 1024;
@@ -25,6 +28,8 @@ export interface TransferContext {
   /** The first request's time to its response head (ms): how long any new connection waits for a byte. */
   firstByteMs: number | undefined;
   dispatcher: Dispatcher;
+  /** The direct receive path's connections, when this download may use them. */
+  direct: DirectPool | undefined;
   signal: AbortSignal;
   /** The download's identity in the manifest (the requested URL, without credentials). */
   manifestUrl: string;
@@ -51,7 +56,15 @@ export interface TransferOutcome {
   verifyMs: number;
 }
 
-export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: number, url: URL, fetch: SchedulerParams['fetch'], firstByteMs?: number): Scheduler {
+export interface SchedulerExtras {
+  firstByteMs?: number | undefined;
+  onSplit?: (victim: Job, piece: Job) => void;
+  window?: () => number;
+  maxPieceBytes?: number;
+}
+
+export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: number, url: URL, fetch: SchedulerParams['fetch'], extras: SchedulerExtras = {}): Scheduler {
+  const { firstByteMs, onSplit, window, maxPieceBytes } = extras;
   const o = ctx.options;
   const acquire = ctx.acquire?.(url);
   return new Scheduler({
@@ -59,28 +72,35 @@ export function makeScheduler(ctx: TransferContext, jobs: Job[], connections: nu
     connections,
     minSplitSize: o.minSplitSize,
     alignment: ALIGNMENT,
+    blockAlignment: BLOCK_BYTES,
     retry: o.retry,
     signal: ctx.signal,
     adaptive: o.adaptiveConnections,
     fetch,
     onRetry: (job, attempt, delayMs, error) =>
       ctx.emit('retry', { segment: { start: job.start, end: job.end }, attempt, delayMs, code: error.code, message: error.message }),
-    onSplit: (_victim, piece) => ctx.emit('segment', { state: 'split', start: piece.start, end: piece.end }),
+    onSplit: (victim, piece) => {
+      onSplit?.(victim, piece);
+      ctx.emit('segment', { state: 'split', start: piece.start, end: piece.end });
+    },
     onJobDone: (job) => ctx.emit('segment', { state: 'done', start: job.start, end: job.end }),
     ...(acquire === undefined ? {} : { acquire }),
     ...(firstByteMs === undefined ? {} : { firstByteMs }),
+    ...(window === undefined ? {} : { window }),
+    ...(maxPieceBytes === undefined ? {} : { maxPieceBytes }),
   });
 }
 
 /** The fetch context for requests to one source. */
-export function fetchContextFor(ctx: TransferContext, source: Source, file: FileHandle, size: number, onWritten: FetchContext['onWritten']): FetchContext {
+export function fetchContextFor(ctx: TransferContext, source: Source, target: WriteTarget, size: number, onWritten: FetchContext['onWritten']): FetchContext {
   const o = ctx.options;
   const limited = ctx.limiters.some((l) => l.bytesPerSecond !== Number.POSITIVE_INFINITY);
   return {
     dispatcher: ctx.dispatcher,
+    direct: ctx.direct,
     url: source.url,
     headers: source.headers,
-    file,
+    target,
     expected: { url: source.url.href, size, etag: source.etag, lastModified: source.lastModified },
     // A connection held back by a bandwidth cap is slow on purpose: only silence counts as a stall then.
     stall: { windowMs: o.stallTimeoutMs, minBytesPerSec: limited ? 0 : o.minSpeed },

@@ -1,9 +1,11 @@
 /**
- * Whole-file digests: xxh64 always (cheap, reported in the result), plus the user's expected
- * algorithm. The PrefixHasher reads the file in order as far as it is complete while the
- * download runs, so verification ends soon after the last byte lands.
+ * The digests a download reports: segdl's own `xxh64blocks` (always; src/verify/blocks.ts, known
+ * the moment the last block is written) and the standard digest of the whole file the user asked
+ * to check (sha256, sha512, sha1, md5 or xxh64). A standard digest needs the bytes in file order:
+ * the PrefixHasher reads the file as far as it is contiguous while the download runs (the prefix
+ * grows steadily, see the scheduler), so at the end only the last piece is left to hash.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import type { HashAlgorithm } from '../options.js';
@@ -16,37 +18,39 @@ export function xxhashApi(): Promise<XXHashAPI> {
   return api;
 }
 
-export type Digest = { xxh64: string } & Partial<Record<HashAlgorithm, string>>;
+export type Digest = { xxh64blocks: string } & Partial<Record<HashAlgorithm, string>>;
+
+/** A standard whole-file hash fed in file order. */
+export interface OrderedHash {
+  update(bytes: Uint8Array): void;
+  /** Lowercase hex. */
+  digest(): string;
+}
+
+export async function orderedHash(algorithm: HashAlgorithm): Promise<OrderedHash> {
+  if (algorithm === 'xxh64') {
+    const hash = (await xxhashApi()).create64();
+    return { update: (bytes) => void hash.update(bytes), digest: () => hash.digest().toString(16).padStart(16, '0') };
+  }
+  const hash = createHash(algorithm);
+  return { update: (bytes) => void hash.update(bytes), digest: () => hash.digest('hex') };
+}
 
 const READ_BYTES = 4 * 1024 * 1024;
 
+/** Hashes the file's contiguous prefix in the background, in large reads, as it grows. */
 export class PrefixHasher {
   readonly #file: FileHandle;
-  readonly #xxh: ReturnType<XXHashAPI['create64']>;
-  readonly #extra: { algorithm: Exclude<HashAlgorithm, 'xxh64'>; hash: Hash } | undefined;
+  readonly #hash: OrderedHash;
   readonly #buffer = Buffer.allocUnsafe(READ_BYTES);
   #hashed = 0;
   #target = 0;
   #running: Promise<void> | undefined;
   #failure: unknown;
 
-  readonly #observe: ((offset: number, bytes: Buffer) => void) | undefined;
-
-  private constructor(
-    file: FileHandle,
-    xxh: ReturnType<XXHashAPI['create64']>,
-    algorithm: HashAlgorithm | undefined,
-    observe: ((offset: number, bytes: Buffer) => void) | undefined,
-  ) {
+  constructor(file: FileHandle, hash: OrderedHash) {
     this.#file = file;
-    this.#observe = observe;
-    this.#xxh = xxh;
-    this.#extra = algorithm === undefined || algorithm === 'xxh64' ? undefined : { algorithm, hash: createHash(algorithm) };
-  }
-
-  /** `observe` sees every byte read, in file order (the per-segment disk check rides on these reads). */
-  static async create(file: FileHandle, algorithm?: HashAlgorithm, observe?: (offset: number, bytes: Buffer) => void): Promise<PrefixHasher> {
-    return new PrefixHasher(file, (await xxhashApi()).create64(), algorithm, observe);
+    this.#hash = hash;
   }
 
   /** Bytes hashed so far. */
@@ -67,15 +71,13 @@ export class PrefixHasher {
       });
   }
 
-  /** Hashes up to `size` and returns the digests. */
-  async finish(size: number): Promise<Digest> {
+  /** Hashes up to `size` and returns the hex digest. */
+  async finish(size: number): Promise<string> {
     this.advance(size, true);
     while (this.#running !== undefined) await this.#running;
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#hashed !== size) throw new Error(`hashed ${this.#hashed} bytes of ${size}`);
-    const digest: Digest = { xxh64: this.#xxh.digest().toString(16).padStart(16, '0') };
-    if (this.#extra !== undefined) digest[this.#extra.algorithm] = this.#extra.hash.digest('hex');
-    return digest;
+    return this.#hash.digest();
   }
 
   async #run(): Promise<void> {
@@ -83,10 +85,7 @@ export class PrefixHasher {
       const want = Math.min(READ_BYTES, this.#target - this.#hashed);
       const { bytesRead } = await this.#file.read(this.#buffer, 0, want, this.#hashed);
       if (bytesRead === 0) throw new Error(`unexpected end of file at ${this.#hashed}`);
-      const view = this.#buffer.subarray(0, bytesRead);
-      this.#xxh.update(view);
-      this.#extra?.hash.update(view);
-      this.#observe?.(this.#hashed, view);
+      this.#hash.update(this.#buffer.subarray(0, bytesRead));
       this.#hashed += bytesRead;
       crashPoint('hashing');
     }

@@ -74,7 +74,7 @@ describe('command line', () => {
   });
 
   it.each([
-    [['-o', '-', 'u'], /streaming to stdout is not available yet/],
+    [['-o', '-', '--durability', 'power', 'u'], /--durability power needs a file/],
     [['-o', 'x', 'u1', 'u2'], /-o names one file/],
     [['--checksum', `sha256:${'0'.repeat(64)}`, 'u1', 'u2'], /--checksum is for one file/],
     [['--checksum', `sha256:${'0'.repeat(64)}`, '--checksum-file', 'S', 'u'], /not both/],

@@ -19,7 +19,7 @@ const CASES: Array<[string, string[], RegExp, NodeJS.ProcessEnv?]> = [
   ['a bad proxy variable', ['URL'], /^segdl: ERR_INVALID_OPTION: HTTPS_PROXY URL scheme gopher: is not supported/, { HTTPS_PROXY: 'gopher://127.0.0.1:70' }],
   ['a missing checksum file', ['URL', '--checksum-file', 'SUMS.missing'], /^segdl: ERR_USAGE: --checksum-file: cannot read SUMS\.missing: ENOENT$/],
   ['a checksum file without checksum lines', ['URL', '--checksum-file', 'not-sums.html'], /^segdl: ERR_USAGE: not-sums\.html has no checksum lines/],
-  ['-o - (stdout)', ['URL', '-o', '-'], /^segdl: ERR_USAGE: -o -: streaming to stdout is not available yet; give a file name$/],
+  ['-o - with --json (stdout carries the file)', ['URL', '-o', '-', '--json'], /^segdl: ERR_USAGE: -o - writes the file to stdout: --json would mix with it/],
   ['a bad --connect-timeout', ['URL', '--connect-timeout', 'soon'], /^segdl: ERR_USAGE: --connect-timeout expects seconds/],
   ['-j 0', ['URL', 'URL', '-j', '0'], /^segdl: ERR_USAGE: --jobs expects a number from 1 to 64, got 0$/],
   ['-o with many URLs', ['URL', 'URL', '-o', 'x'], /^segdl: ERR_USAGE: -o names one file/],

@@ -10,6 +10,7 @@ const progress = (transferred: number, total: number | undefined, speed: number,
   fetchedBytes: transferred,
   bytesPerSecond: speed,
   etaMs,
+  prefixBytes: 0,
   segments: [],
 });
 

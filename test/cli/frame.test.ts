@@ -11,6 +11,7 @@ const progress: Progress = {
   fetchedBytes: 30 * MiB,
   bytesPerSecond: 20 * MiB,
   etaMs: 3000,
+  prefixBytes: 30 * MiB,
   segments: [
     { start: 0, end: 50 * MiB, done: 30 * MiB, active: true, bytesPerSecond: 12 * MiB },
     { start: 50 * MiB, end: 75 * MiB, done: 10 * MiB, active: true, bytesPerSecond: 8 * MiB },

@@ -18,7 +18,7 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
     }
     if (e['event'] === 'result') {
       expect(Object.keys(e).sort()).toEqual(['alreadyComplete', 'bytesFetched', 'connectionsUsed', 'digest', 'elapsedMs', 'event', 'path', 'resumed', 'size', 'verifyMs']);
-      expect((e['digest'] as Record<string, string>)['xxh64']).toMatch(/^[0-9a-f]{16}$/);
+      expect((e['digest'] as Record<string, string>)['xxh64blocks']).toMatch(/^[0-9a-f]{16}$/);
     }
   }
   return events;

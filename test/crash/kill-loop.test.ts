@@ -30,7 +30,7 @@ const CONNECTIONS = 4;
 const RATE = 2 * MiB;
 /** What one kill may cost: a checkpoint interval's worth (bytes or time) for every connection. */
 const BUDGET_PER_KILL = Math.max(512 * KiB * CONNECTIONS, 0.25 * RATE * CONNECTIONS);
-const CRASH_POINTS = ['manifest-temp-written:3', 'manifest-renamed:3', 'hashing:1', 'verified', 'published'] as const;
+const CRASH_POINTS = ['manifest-temp-written:3', 'manifest-renamed:3', 'manifest-appended:3', 'hashing:1', 'verified', 'published'] as const;
 
 let out: string;
 let server: TestServer | undefined;
@@ -112,7 +112,7 @@ describe('kill -9 anywhere, rerun the same command (cases 32, 41)', () => {
                 : { kind: 'finish' };
           const what = `download ${downloads}, run ${attempt + 1} (${describeSpec(spec)}, seed ${SEED})`;
           const sentBefore = server.server.stats.bytesSent;
-          const cli = startCli(args, { cwd: out, env: spec.kind === 'crash' ? { SEGDL_TEST_CRASH_AT: spec.point } : {} });
+          const cli = startCli(args, { cwd: out, env: spec.kind === 'crash' ? { SEGDL_TEST_CRASH_AT: spec.point, ...(/^manifest-(temp|renamed)/.test(spec.point) ? { SEGDL_TEST_MANIFEST_REWRITE: '1' } : {}) } : {} });
           current = cli;
           if (spec.kind === 'random') {
             const fraction = spec.fraction;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '../../fixtures/data.js';
-import { claimedRanges, interruptAt, listDir, manifestOf, MiB, runDownload, totalLength, writeManifest, writeSignedBody, type ManifestBody } from '../helpers/crash.js';
+import { claimedRanges, interruptAt, listDir, manifestOf, MiB, readManifest, runDownload, totalLength, writeManifest, writeSignedBody, type ManifestBody } from '../helpers/crash.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 let out: string;
@@ -126,7 +126,8 @@ const variants: Variant[] = [
   { name: 'fractional done', corrupt: signed((d) => (segment(d, doneIndex(d))[2] += 0.5)), expect: unusable },
   { name: 'wrong total (last segment dropped)', corrupt: signed((d) => d.segments.pop()), expect: unusable },
   { name: 'malformed segment hash', corrupt: signed((d) => (segment(d, doneIndex(d))[3] = 'not-a-hash')), expect: unusable },
-  { name: 'unknown version 2', corrupt: signed((d) => (d.version = 2)), expect: unusable },
+  { name: 'unknown version 3', corrupt: signed((d) => (d.version = 3)), expect: unusable },
+  { name: 'another block size', corrupt: signed((d) => (d.blockBytes = 64 * 1024)), expect: unusable },
   { name: 'size as a string', corrupt: signed((d) => ((d as { size: unknown }).size = String(d.size))), expect: unusable },
   // Another download's manifest.
   {
@@ -180,6 +181,8 @@ describe('a corrupt, foreign or stale manifest is never trusted (cases 34-37, 58
     const claimed = totalLength(claimedRanges(data));
     expect(claimed).toBeGreaterThan(0);
     expect(claimed).toBeLessThan(SIZE);
+    // One signed line (the snapshot with every checkpoint applied): the variants corrupt that.
+    await writeManifest(manifest, data);
     const ctx: Ctx = { output, manifest, part: `${output}.part`, data, raw: await readFile(manifest, 'utf8'), canary };
     await variant.corrupt(ctx);
 
@@ -212,5 +215,31 @@ describe('a corrupt, foreign or stale manifest is never trusted (cases 34-37, 58
       expect(run.resumes).toEqual([claimed]);
       expect(run.result?.bytesFetched).toBe(SIZE - claimed);
     }
+  });
+});
+
+describe('appended checkpoint lines: a reader stops at the first torn or unsigned one', () => {
+  it.each([
+    ['torn (cut in the middle)', (line: string) => line.slice(0, Math.floor(line.length / 2))],
+    ['re-signed by nobody (a done count edited, checksum kept)', (line: string) => line.replace(/\[(\d+),(\d+),(\d+)/, (_m, a: string, b: string) => `[${a},${b},${b}`)],
+  ] as const)('the last line %s: the run resumes from the lines before it, and trusts nothing of that line', async (_name, spoil) => {
+    server = await startServer(SIZE, { rateBytesPerSec: 4 * MiB });
+    const output = join(out, 'file.bin');
+    const manifest = manifestOf(output);
+    await interruptAt(server.server.url, output, SIZE, 0.5);
+    const lines = (await readFile(manifest, 'utf8')).split('\n').filter((l) => l !== '');
+    // The interrupted run checkpointed more than once: a snapshot and at least one appended line.
+    expect(lines.length).toBeGreaterThan(1);
+    await writeFile(manifest, `${lines.slice(0, -1).join('\n')}\n`);
+    const before = totalLength(claimedRanges(await readManifest(manifest)));
+    await writeFile(manifest, `${[...lines.slice(0, -1), spoil(lines[lines.length - 1]!)].join('\n')}\n`);
+
+    const run = await runDownload(server.server.url, { output, connections: 4 });
+    expect(run.error).toBeUndefined();
+    expect(run.restarts).toEqual([]);
+    expect(run.warnings).toEqual([]);
+    expect(run.resumes).toEqual([before]);
+    expect(await sha256File(output)).toBe(server.sha256);
+    expect(await listDir(out)).toEqual(['file.bin']);
   });
 });

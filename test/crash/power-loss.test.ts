@@ -73,12 +73,14 @@ function parseJournal(text: string): Journal {
   return { durable, volatile, syncs };
 }
 
-type Kill = { name: string; crashAt?: string; atFraction?: number };
+/** `rewrite`: every checkpoint is a full snapshot (temp file, rename), as the crash points at the rename need. */
+type Kill = { name: string; crashAt?: string; atFraction?: number; rewrite?: boolean };
 
 const KILLS: Kill[] = [
   { name: 'SIGKILL mid-transfer (40%)', atFraction: 0.4 },
-  { name: 'crash after the 3rd temp manifest was written (synced data, manifest not renamed)', crashAt: 'manifest-temp-written:3' },
-  { name: 'crash right after the 2nd manifest rename', crashAt: 'manifest-renamed:2' },
+  { name: 'crash after the 3rd temp manifest was written (synced data, manifest not renamed)', crashAt: 'manifest-temp-written:3', rewrite: true },
+  { name: 'crash right after the 2nd manifest rename', crashAt: 'manifest-renamed:2', rewrite: true },
+  { name: 'crash right after the 3rd checkpoint line was appended (synced data, synced line)', crashAt: 'manifest-appended:3' },
 ];
 
 /** Runs the CLI with power durability and the journal, kills it as `kill` says, returns the state left. */
@@ -88,6 +90,7 @@ async function interrupted(kill: Kill): Promise<{ args: string[]; part: string; 
   const journalPath = join(scratch, 'journal');
   const env: NodeJS.ProcessEnv = { SEGDL_TEST_JOURNAL: journalPath };
   if (kill.crashAt !== undefined) env['SEGDL_TEST_CRASH_AT'] = kill.crashAt;
+  if (kill.rewrite === true) env['SEGDL_TEST_MANIFEST_REWRITE'] = '1';
   const cli = startCli([...args, '--durability', 'power'], { cwd: out, env });
   current = cli;
   if (kill.atFraction !== undefined) {

@@ -42,13 +42,14 @@ describe('one keep-alive pool per process (#13.3)', () => {
     const gets = server.server.requests.filter((r) => r.method === 'GET');
     const helper = gets.filter((r) => r.index > 0);
     expect(helper.length).toBeGreaterThan(1);
-    // A segment's next request goes out on the socket its previous one left: per connection, each
-    // request starts where the one before it ended.
+    // A connection's next request goes out on the socket its previous one left: per connection,
+    // each request starts past where the one before it ended (pieces are handed out in file order;
+    // a fresh piece's request also asks for the 16 seam bytes before it).
     const byConnection = new Map<number, typeof gets>();
     for (const r of helper) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r]);
     expect([...byConnection.values()].some((chain) => chain.length > 1)).toBe(true);
     for (const chain of byConnection.values()) {
-      for (let i = 1; i < chain.length; i++) expect(chain[i]!.range!.start).toBe(chain[i - 1]!.range!.end + 1);
+      for (let i = 1; i < chain.length; i++) expect(chain[i]!.range!.start).toBeGreaterThanOrEqual(chain[i - 1]!.range!.end + 1 - 16);
     }
   });
 

@@ -15,14 +15,16 @@ export const MiB = 1024 * KiB;
 /** The kill sequence's PRNG: a failing sequence can be replayed from its seed. */
 export { mulberry32 as prng } from './prng.js';
 
-/** The manifest body as segdl writes it (version 1); kept loose so tests can break it. */
+/** The manifest body as segdl writes it (version 2); kept loose so tests can break it. */
 export interface ManifestBody {
   version: number;
   url: string;
   size: number;
   etag?: string | undefined;
   lastModified?: string | undefined;
+  blockBytes?: number;
   segments: Array<[number, number, number, string?]>;
+  pieces?: Array<[number, number, string]>;
   updatedAt?: string;
   [extra: string]: unknown;
 }
@@ -35,11 +37,32 @@ export async function xxh64Hex(text: string): Promise<string> {
   return (await xxhash()).h64ToString(text);
 }
 
-/** Reads `<output>.segdl.json` without the engine's code: outer envelope, then the body. */
+/**
+ * Reads `<output>.segdl.json` without the engine's code: the first line's envelope and body (the
+ * snapshot), then every appended checkpoint line up to the first torn or unsigned one, applied
+ * as the format says (segments replaced by their start, pieces added).
+ */
 export async function readManifest(path: string): Promise<ManifestBody> {
-  const outer = JSON.parse(await readFile(path, 'utf8')) as { body: string; checksum: string };
+  const [first, ...rest] = (await readFile(path, 'utf8')).split('\n');
+  const outer = JSON.parse(first!) as { body: string; checksum: string };
   if (outer.checksum !== (await xxh64Hex(outer.body))) throw new Error(`${path}: checksum does not match`);
-  return JSON.parse(outer.body) as ManifestBody;
+  const data = JSON.parse(outer.body) as ManifestBody;
+  const segments = new Map(data.segments.map((s) => [s[0], s]));
+  const pieces = [...(data.pieces ?? [])];
+  for (const line of rest) {
+    if (line === '') continue;
+    let envelope: { body: string; checksum: string };
+    try {
+      envelope = JSON.parse(line) as { body: string; checksum: string };
+    } catch {
+      break;
+    }
+    if (envelope.checksum !== (await xxh64Hex(envelope.body))) break;
+    const delta = JSON.parse(envelope.body) as Pick<ManifestBody, 'segments' | 'pieces'>;
+    for (const s of delta.segments) segments.set(s[0], s);
+    pieces.push(...(delta.pieces ?? []));
+  }
+  return { ...data, segments: [...segments.values()].sort((a, b) => a[0] - b[0]), pieces };
 }
 
 /** Writes a body string with a correct checksum (a syntactically valid, signed manifest). */

@@ -12,6 +12,8 @@ import { dataRange } from '../../fixtures/data.js';
 import { Download, DownloadError, type DownloadOptions, type DownloadResult, type FaultOptions, type FaultPlan, type RequestRecord } from '../../src/index.js';
 import { fetchJob } from '../../src/transfer/fetch-job.js';
 import { loadManifest, manifestPath } from '../../src/disk/manifest.js';
+import { fileTarget } from '../../src/disk/writer.js';
+import { DirectPool } from '../../src/http/direct/connections.js';
 import { newJob } from '../../src/schedule/scheduler.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -201,7 +203,9 @@ export async function fetchSegment(
       dispatcher: agent,
       url: new URL(url),
       headers: {},
-      file,
+      target: fileTarget(file),
+      // The same two receive paths a download takes (SEGDL_RECEIVE=undici runs the suite through undici only).
+      direct: process.env['SEGDL_RECEIVE'] === 'undici' ? undefined : new DirectPool({ blockPrivateAddresses: false, connectTimeoutMs: 10_000 }),
       expected: { url, size, etag, lastModified: undefined },
       stall: { windowMs: 10_000, minBytesPerSec: 0 },
       stallTimeoutMs: 10_000,

@@ -41,6 +41,7 @@ describe('resolveOptions defaults', () => {
       dispatcher: undefined,
       proxy: undefined, // no proxy variables in the test environment
       connectTimeoutMs: 10_000,
+      directReceive: process.env['SEGDL_RECEIVE'] !== 'undici',
       onProgress: undefined,
       force: false,
       minSplitSize: 256 * 1024,
