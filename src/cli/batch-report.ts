@@ -74,6 +74,7 @@ export class BatchReporter {
     this.#view.done++;
     this.#view.finishedBytes += result.size;
     if (this.#mode === 'json' || this.#mode === 'quiet') return this.#refresh();
+    if (result.alreadyComplete) return this.#line(`segdl: ${this.#label(id)} already complete: ${shown(result.path)} (${formatBytes(result.size)}), nothing downloaded`);
     const seconds = result.elapsedMs / 1000;
     const speed = seconds > 0 ? `, ${formatBytes(result.bytesFetched / seconds)}/s` : '';
     this.#line(`segdl: ${this.#label(id)} saved ${shown(result.path)} (${formatBytes(result.size)}) in ${seconds.toFixed(2)} s${speed}${result.resumed ? `, resumed ${formatBytes(result.size - result.bytesFetched)}` : ''}`);

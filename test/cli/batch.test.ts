@@ -43,6 +43,19 @@ describe('many URLs in one command', () => {
     expect((await readdir(scratch.dir)).sort()).toEqual(['x.bin', 'y.bin']);
   });
 
+  it('the same batch again after it succeeded: exit 0, every file "already complete", no body byte sent', async () => {
+    const server = await scratch.dirServer({ 'x.bin': 2 * MiB, 'y.bin': 5 });
+    const args = ['-d', 'out', server.server.urlFor('x.bin'), server.server.urlFor('y.bin')];
+    expect((await runCli(args, { cwd: scratch.dir })).code).toBe(0);
+    const sentBefore = server.server.stats.bytesSent;
+    const again = await runCli(args, { cwd: scratch.dir });
+    expect(again.code).toBe(0);
+    const lines = again.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => /^segdl: \[\d\/2\] already complete: .*out\/[xy]\.bin \(.*\), nothing downloaded$/.test(l))).toHaveLength(2);
+    expect(server.server.stats.bytesSent).toBe(sentBefore);
+    for (const name of ['x.bin', 'y.bin']) expect(await sha256File(join(scratch.dir, 'out', name))).toBe(server.sha256[name]);
+  });
+
   it('--json: every event carries id, url and path; one summary object closes the output', async () => {
     const server = await scratch.dirServer({ 'a.bin': 2 * MiB, 'b.bin': MiB });
     const urls = [server.server.urlFor('a.bin'), server.server.urlFor('nope.bin'), server.server.urlFor('b.bin')];
