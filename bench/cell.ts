@@ -19,6 +19,8 @@ export type RunRecord =
       wallS: number;
       /** user + sys of the tool (both halves in E); undefined without GNU time. */
       cpuS: number | undefined;
+      /** The user part of cpuS: the tool's own work, which this VM's page-fault noise (bench/README) leaves alone. */
+      userS?: number | undefined;
       maxRssKiB: number | undefined;
       /** Body bytes the server sent during this run (both halves in E). */
       serverBytes: number;
@@ -86,6 +88,7 @@ export async function runOnce(setup: RunSetup, tool: Tool, index: number): Promi
       ok: true,
       wallS: sum(halves.map((h) => h.wallS)),
       cpuS: halves.every((h) => h.userS !== undefined) ? sum(halves.map((h) => h.userS! + h.sysS!)) : undefined,
+      userS: halves.every((h) => h.userS !== undefined) ? sum(halves.map((h) => h.userS!)) : undefined,
       maxRssKiB: halves.every((h) => h.maxRssKiB !== undefined) ? Math.max(...halves.map((h) => h.maxRssKiB!)) : undefined,
       ...fromCounts(counts),
       ...(killedAtBytes !== undefined ? { killedAtBytes } : {}),

@@ -24,7 +24,7 @@ async function run(job: LibJob): Promise<LibReply> {
     const result = await download(job.url, { output: job.output, connections: job.connections });
     const wallMs = performance.now() - started;
     const used = process.cpuUsage(cpu);
-    return { kind: 'done', wallMs, cpuMs: (used.user + used.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, verifyMs: result.verifyMs };
+    return { kind: 'done', wallMs, cpuMs: (used.user + used.system) / 1000, userMs: used.user / 1000, maxRssKiB: process.resourceUsage().maxRSS, verifyMs: result.verifyMs };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     return { kind: 'failed', error: `${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}` };

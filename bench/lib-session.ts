@@ -19,7 +19,7 @@ export interface LibJob {
 
 export type LibReply =
   | { kind: 'ready' }
-  | { kind: 'done'; wallMs: number; cpuMs: number; maxRssKiB: number; verifyMs: number }
+  | { kind: 'done'; wallMs: number; cpuMs: number; userMs: number; maxRssKiB: number; verifyMs: number }
   | { kind: 'failed'; error: string };
 
 /** Starts the driver, warms it up with one download, then `runs` timed downloads; `onRun` sees each. */
@@ -68,7 +68,7 @@ async function downloadOnce(setup: RunSetup, tool: Tool, driver: Driver, name: s
     if (reply.kind !== 'done') return { ok: false, error: reply.kind === 'failed' ? reply.error : 'driver answered out of turn' };
     const wrong = await verifyOutput(output, data.size, data.sha256);
     if (wrong !== undefined) return { ok: false, error: wrong };
-    return { ok: true, wallS: reply.wallMs / 1000, cpuS: reply.cpuMs / 1000, maxRssKiB: reply.maxRssKiB, verifyMs: reply.verifyMs, ...fromCounts(counts) };
+    return { ok: true, wallS: reply.wallMs / 1000, cpuS: reply.cpuMs / 1000, userS: reply.userMs / 1000, maxRssKiB: reply.maxRssKiB, verifyMs: reply.verifyMs, ...fromCounts(counts) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

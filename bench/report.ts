@@ -40,7 +40,7 @@ export function toResults(meta: Meta, scenarios: Scenario[], cells: Cell[]): Res
   };
 }
 
-const HEADER = ['scenario', 'tool', 'runs', 'wall s', 'MB/s', '% of ideal', 'CPU s', 'peak RSS MiB', 'verify ms', 'server bytes ÷ size', 'requests', 'conns', '503s', 'vs aria2c', 'vs curl', 'target', 'met'];
+const HEADER = ['scenario', 'tool', 'runs', 'wall s', 'MB/s', '% of ideal', 'CPU s', 'user s', 'peak RSS MiB', 'verify ms', 'server bytes ÷ size', 'requests', 'conns', '503s', 'vs aria2c', 'vs curl', 'target', 'met'];
 
 export function toMarkdown(results: Results, scenarios: Scenario[]): string {
   const { meta, cells } = results;
@@ -61,7 +61,7 @@ export function toMarkdown(results: Results, scenarios: Scenario[]): string {
   // Each line under the table: the scenarios it is about (none = always).
   const legend: Array<[string[], string]> = [
     [[], '- MB/s = 10^6 bytes/s = file size ÷ wall time. Each column is the median of its runs; tools alternate (rotating order) within every round.'],
-    [[], '- CPU s = user + sys of the tool process (GNU time), peak RSS = its max resident set; the in-process server is not counted.'],
+    [[], '- CPU s = user + sys of the tool process (GNU time), user s = its user part, peak RSS = its max resident set; the in-process server is not counted. On this kind of VM the sys part of writing a GiB swings 1-4 s for every tool from one run to the next (bench/README.md, "Noise"): compare user s across tools, and CPU s within a round.'],
     [[], '- requests / conns = requests the server logged during one download and the distinct connections they came on (E: both halves; T: from nginx\'s access log).'],
     [['S1', 'S16'], '- S1, S16: first byte 50 ms away (the server waits before every response head), so one round trip (RTT) is 50 ms. node-e0 (`node -e 0`) and segdl-version (`segdl --version`) download nothing: the start-up floor, measured in the same run.'],
     [['S1', 'S16', 'D'], '- segdl-lib = `download()` in one long-lived process (modules loaded, one warm-up download first, the runs back to back); its CPU is that of the `download()` call and its peak RSS that of the process, both measured inside it.'],
@@ -97,7 +97,7 @@ function row(cell: Cell, scenarios: Scenario[]): string[] {
   const verdicts = [cell.target?.text ?? '', cell.target ? verdict(cell.target) : ''];
   if (!m) {
     const status = cell.status === 'skipped' ? 'skipped' : cell.status === 'unsupported' ? 'not supported' : `**failed** (${runs} run${runs === 1 ? '' : 's'})`;
-    return [cell.scenario, cell.tool, String(runs), status, dash, dash, dash, dash, '', dash, dash, dash, dash, dash, dash, ...verdicts];
+    return [cell.scenario, cell.tool, String(runs), status, dash, dash, dash, dash, dash, '', dash, dash, dash, dash, dash, dash, ...verdicts];
   }
   const size = scenario?.size ?? 1;
   const downloads = m.mbPerS !== undefined;
@@ -110,6 +110,7 @@ function row(cell: Cell, scenarios: Scenario[]): string[] {
     m.mbPerS === undefined ? dash : m.mbPerS.toFixed(1),
     cell.ofIdeal === undefined ? dash : pct(cell.ofIdeal, 0),
     m.cpuS === undefined ? dash : m.cpuS.toFixed(2),
+    m.userS === undefined ? dash : m.userS.toFixed(2),
     m.maxRssMiB === undefined ? dash : m.maxRssMiB.toFixed(0),
     m.verifyMs === undefined ? '' : m.verifyMs.toFixed(0),
     bytes,

@@ -216,7 +216,7 @@ function describe(r: RunRecord, s: Scenario, tool: Tool): string {
   const parts = [
     `${r.wallS.toFixed(3)} s`,
     ...(downloads ? [`${(s.size / r.wallS / MB).toFixed(1)} MB/s`] : []),
-    `cpu ${r.cpuS?.toFixed(2) ?? '?'} s`,
+    `cpu ${r.cpuS?.toFixed(2) ?? '?'} s (user ${r.userS?.toFixed(2) ?? '?'})`,
     `rss ${r.maxRssKiB === undefined ? '?' : Math.round(r.maxRssKiB / 1024)} MiB`,
     ...(downloads ? [`server ${(r.serverBytes / s.size).toFixed(3)}× size`, `${r.requests} req`, `${r.connections} conn`] : []),
   ];

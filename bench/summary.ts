@@ -65,6 +65,7 @@ export function summarizeCell(
       wallS,
       mbPerS: downloads ? scenario.size / wallS / MB : undefined,
       cpuS: medianOf(ok.map((r) => r.cpuS)),
+      userS: medianOf(ok.map((r) => r.userS)),
       maxRssMiB: rss === undefined ? undefined : (rss * 1024) / MiB,
       serverBytes: median(ok.map((r) => r.serverBytes)),
       refused: median(ok.map((r) => r.refused)),

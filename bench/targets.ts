@@ -10,6 +10,8 @@ import type { ToolName } from './tools.js';
 export interface CellMedians {
   wallS: number;
   cpuS: number | undefined;
+  /** The user part of cpuS. */
+  userS?: number | undefined;
   maxRssMiB: number | undefined;
   serverBytes: number;
   refused: number;
