@@ -81,8 +81,8 @@ export interface DownloadOptions {
   /** Longest wait for a connection to be ready (TCP, TLS, a proxy's tunnel), in ms. @default 10000 */
   connectTimeoutMs?: number;
   /**
-   * Read plain-HTTP range bodies straight into the write buffers over segdl's own keep-alive
-   * connections (the first request, TLS, proxies, redirects and odd framings always go through
+   * Read http and https range bodies straight into the write buffers over segdl's own keep-alive
+   * connections (the first request, proxies, redirects and odd framings always go through
    * undici). `false` sends every request through undici.
    * @default true, unless the environment says `SEGDL_RECEIVE=undici`; never with a `dispatcher` or a proxy
    */

@@ -59,10 +59,10 @@ const directPools = new Map<string, DirectPool>();
  */
 export function directPoolFor(config: TransportConfig & { dispatcher: Dispatcher | undefined; directReceive: boolean }): DirectPool | undefined {
   if (config.dispatcher !== undefined || config.proxy !== undefined || !config.directReceive) return undefined;
-  const key = JSON.stringify([config.blockPrivateAddresses, config.connectTimeoutMs]);
+  const key = keyOf(config);
   let pool = directPools.get(key);
   if (pool === undefined) {
-    pool = new DirectPool({ blockPrivateAddresses: config.blockPrivateAddresses, connectTimeoutMs: config.connectTimeoutMs });
+    pool = new DirectPool({ blockPrivateAddresses: config.blockPrivateAddresses, connectTimeoutMs: config.connectTimeoutMs, ca: config.ca });
     directPools.set(key, pool);
   }
   return pool;

@@ -36,7 +36,7 @@ export interface FetchContext {
   headersTimeoutMs: number;
   /** Called after bytes are written (never before). */
   onWritten(job: Job, bytes: number): void;
-  /** The direct receive path's connections, when this download may use it (plain HTTP, no proxy, no caller's dispatcher). */
+  /** The direct receive path's connections, when this download may use it (http or https, no proxy, no caller's dispatcher). */
   direct?: DirectPool | undefined;
   /** Hashes every batch as it is written (ranged mode into a file). */
   hashing?: PieceHashing;

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File, writeDataFile } from '../../fixtures/data.js';
+import type { TLSSocket } from 'node:tls';
+import { toDownloadError } from '../../src/errors.js';
+import { DirectPool } from '../../src/http/direct/connections.js';
 import { DownloadError, download, serve, type RangeServer } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -60,6 +63,38 @@ describe('TLS (catalogue case 57)', () => {
     const trusted = await runCli([server.url, '-o', 'b', '--ca', join(TLS, 'localhost.crt'), '--quiet'], { cwd: dir });
     expect(trusted.code).toBe(0);
     expect(await sha256File(join(dir, 'b'))).toBe(sha);
+  });
+});
+
+describe('TLS on the direct receive path (segment requests over segdl\'s own connections)', () => {
+  const open = (server: RangeServer, ca?: Buffer) =>
+    new DirectPool({ blockPrivateAddresses: false, connectTimeoutMs: 5_000, ...(ca === undefined ? {} : { ca }) }).open(new URL(server.url), new AbortController().signal);
+
+  it('a trusted certificate: the connection is verified before it is handed out', async () => {
+    const server = await start({ tls: cert('localhost') });
+    const connection = await open(server, cert('localhost').cert);
+    expect((connection.socket as TLSSocket).authorized).toBe(true);
+    expect((connection.socket as TLSSocket).alpnProtocol).toBe('http/1.1');
+    connection.socket.destroy();
+  });
+
+  it('an untrusted certificate, or a trusted one for another host, is refused as ERR_TLS', async () => {
+    const selfSigned = await start({ tls: cert('localhost') });
+    const untrusted = await open(selfSigned).catch((e: unknown) => e);
+    expect(toDownloadError(untrusted, selfSigned.url).code).toBe('ERR_TLS');
+    const otherHost = await start({ tls: cert('wrong-host') });
+    const mismatch = await open(otherHost, cert('wrong-host').cert).catch((e: unknown) => e);
+    expect(toDownloadError(mismatch, otherHost.url).code).toBe('ERR_TLS');
+  });
+
+  it('a file beyond the first request over 4 TLS connections arrives exact', async () => {
+    const big = join(dir, 'big.bin');
+    const bigSha = await writeDataFile(big, 40 * 1024 * 1024 + 3);
+    const server = await serve({ root: big, tls: cert('localhost') });
+    servers.push(server);
+    const result = await download(server.url, { output: join(dir, 'out'), connections: 4, ca: cert('localhost').cert });
+    expect(result.size).toBe(40 * 1024 * 1024 + 3);
+    expect(await sha256File(join(dir, 'out'))).toBe(bigSha);
   });
 });
 

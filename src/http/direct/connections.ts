@@ -1,10 +1,14 @@
 /**
- * Plain-TCP keep-alive connections for the direct receive path, one idle list per origin. Each
- * socket reads with Node's `onread` option: into a buffer the current reader hands out (its
- * writer's batch buffer, straight from the kernel) instead of a fresh 64 KiB allocation per read.
- * That is the whole point of the path: no per-chunk garbage, no copy, no parser pass over the body.
+ * Keep-alive connections for the direct receive path, one idle list per origin, over TCP or TLS.
+ * Each socket reads with Node's `onread` option: into a buffer the current reader hands out (its
+ * writer's batch buffer: straight from the kernel, or from the TLS layer's decryption) instead of
+ * a fresh 64 KiB allocation per read. That is the whole point of the path: no per-chunk garbage,
+ * no copy, no parser pass over the body. A TLS connection is verified as undici verifies its own:
+ * the trusted CAs of the transport (`ca`, else Node's), the server name (SNI unless the host is an
+ * address) and its certificate's identity; nothing is sent before the handshake completes.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { debuglog } from 'node:util';
 import { DownloadError } from '../../errors.js';
 import { privatePeerError } from '../address-guard.js';
@@ -99,6 +103,8 @@ export class DirectConnection {
 export interface DirectConnectOptions {
   blockPrivateAddresses: boolean;
   connectTimeoutMs: number;
+  /** The CAs an https connection trusts (undefined: Node's default store), as for undici's connector. */
+  ca?: string | Buffer | Array<string | Buffer> | undefined;
 }
 
 /** One process-wide set of idle connections per transport configuration, keyed by origin. */
@@ -134,16 +140,24 @@ export class DirectPool {
   /** A fresh connection, once it is connected (and allowed: the private-address guard). */
   open(url: URL, signal: AbortSignal): Promise<DirectConnection> {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const port = Number(url.port || 80);
+    const tls = url.protocol === 'https:';
+    const port = Number(url.port || (tls ? 443 : 80));
     return new Promise<DirectConnection>((resolve, reject) => {
       // The connection object exists before the socket: the socket's onread option calls into it.
       let connection: DirectConnection | undefined;
-      const socket = connect({
-        host,
-        port,
-        noDelay: true,
-        onread: { buffer: () => connection?.nextBuffer() ?? Buffer.allocUnsafe(SCRATCH_BYTES), callback: (bytes, buffer) => connection!.onRead(bytes, buffer) },
-      });
+      const onread = { buffer: () => connection?.nextBuffer() ?? Buffer.allocUnsafe(SCRATCH_BYTES), callback: (bytes: number, buffer: Uint8Array) => connection!.onRead(bytes, buffer) };
+      const socket: Socket = tls
+        ? connectTls({
+            host,
+            port,
+            // tls.connect takes onread since Node 15 (nodejs/node#35753); @types/node does not list it.
+            ...({ onread } as object),
+            ...(isIP(host) === 0 ? { servername: host } : {}),
+            ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
+            ALPNProtocols: ['http/1.1'],
+          })
+        : connect({ host, port, noDelay: true, onread });
+      if (tls) socket.setNoDelay(true);
       connection = new DirectConnection(socket);
       const fail = (error: Error) => {
         cleanup();
@@ -163,7 +177,7 @@ export class DirectPool {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       socket.on('error', onError);
-      socket.once('connect', () => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         cleanup();
         const refused = this.#options.blockPrivateAddresses ? privatePeerError(socket, url.hostname) : undefined;
         if (refused !== undefined) return fail(refused);

@@ -1,6 +1,6 @@
 /**
- * Which path a segment request takes: the direct receive path when the download may use it (plain
- * HTTP, no proxy, no caller's dispatcher) and its origin has not declined, else undici. A request
+ * Which path a segment request takes: the direct receive path when the download may use it (no
+ * proxy, no caller's dispatcher; http or https) and its origin has not declined, else undici. A request
  * the direct path declines (its answer is a redirect or has no exact length) is sent again through
  * undici with the same sink, and the handle follows it there.
  */
@@ -10,7 +10,7 @@ import type { DirectPool } from './connections.js';
 import { Declined, sendDirect, type DirectSink } from './send-direct.js';
 
 export function sendSegmentRequest(dispatcher: Dispatcher, direct: DirectPool | undefined, spec: RequestSpec, sink: DirectSink): RequestHandle {
-  if (direct === undefined || spec.url.protocol !== 'http:' || direct.declines(spec.url.origin)) return sendRequest(dispatcher, spec, sink);
+  if (direct === undefined || (spec.url.protocol !== 'http:' && spec.url.protocol !== 'https:') || direct.declines(spec.url.origin)) return sendRequest(dispatcher, spec, sink);
   let current = sendDirect(direct, spec, sink);
   let paused = false;
   let aborted: Error | undefined;
