@@ -4,9 +4,9 @@
  * so DNS tricks (rebinding, 0x7f.1, 2130706433, ::ffff:127.0.0.1) resolve first and are judged by
  * where they really lead (catalogue case 48).
  */
-import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { DownloadError } from '../errors.js';
+import { lazyBuiltin } from '../lazy-builtin.js';
 
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
@@ -52,7 +52,8 @@ export function privatePeerError(socket: { remoteAddress?: string | undefined },
  */
 export async function assertPublicHost(hostname: string): Promise<void> {
   const host = hostname.replace(/^\[(.*)\]$/, '$1');
-  const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  // node:dns/promises only when a name must be resolved here (a proxied request under --block-private).
+  const addresses = isIP(host) !== 0 ? [host] : (await (await lazyBuiltin('node:dns/promises')).lookup(host, { all: true })).map((a) => a.address);
   const blocked = addresses.find((address) => isPrivateAddress(address));
   if (blocked !== undefined) throw new DownloadError('ERR_BLOCKED_ADDRESS', `refused to connect to ${host} at private address ${blocked}`);
 }

@@ -5,9 +5,9 @@
  * the PrefixHasher reads the file as far as it is contiguous while the download runs (the prefix
  * grows steadily, see the scheduler), so at the end only the last piece is left to hash.
  */
-import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
+import { lazyBuiltin } from '../lazy-builtin.js';
 import type { HashAlgorithm } from '../options.js';
 import { crashPoint } from '../test-hooks.js';
 
@@ -32,6 +32,8 @@ export async function orderedHash(algorithm: HashAlgorithm): Promise<OrderedHash
     const hash = (await xxhashApi()).create64();
     return { update: (bytes) => void hash.update(bytes), digest: () => hash.digest().toString(16).padStart(16, '0') };
   }
+  // node:crypto is loaded only when a --checksum asks for a standard digest (start-up: issue 13).
+  const { createHash } = await lazyBuiltin('node:crypto');
   const hash = createHash(algorithm);
   return { update: (bytes) => void hash.update(bytes), digest: () => hash.digest('hex') };
 }

@@ -95,6 +95,10 @@ describe('TLS on the direct receive path (segment requests over segdl\'s own con
     const result = await download(server.url, { output: join(dir, 'out'), connections: 4, ca: cert('localhost').cert });
     expect(result.size).toBe(40 * 1024 * 1024 + 3);
     expect(await sha256File(join(dir, 'out'))).toBe(bigSha);
+    // The CLI too (its bundle loads node:tls only for the first https connection of this path).
+    const cli = await runCli([server.url, '-o', 'cli.bin', '-c', '4', '--ca', join(TLS, 'localhost.crt'), '--quiet'], { cwd: dir });
+    expect(cli).toMatchObject({ code: 0, stderr: '' });
+    expect(await sha256File(join(dir, 'cli.bin'))).toBe(bigSha);
   });
 });
 

@@ -8,10 +8,10 @@
  * address) and its certificate's identity; nothing is sent before the handshake completes.
  */
 import { connect, isIP, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
 import { debuglog } from 'node:util';
 import { DownloadError } from '../../errors.js';
 import { privatePeerError } from '../address-guard.js';
+import { lazyBuiltin } from '../../lazy-builtin.js';
 
 /** NODE_DEBUG=segdl shows the direct path's connections and the origins it leaves to undici. */
 const debug = debuglog('segdl');
@@ -138,15 +138,18 @@ export class DirectPool {
   }
 
   /** A fresh connection, once it is connected (and allowed: the private-address guard). */
-  open(url: URL, signal: AbortSignal): Promise<DirectConnection> {
+  async open(url: URL, signal: AbortSignal): Promise<DirectConnection> {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const tls = url.protocol === 'https:';
     const port = Number(url.port || (tls ? 443 : 80));
+    // Loaded on the first https connection only: a plain-http run never pays for node:tls.
+    const connectTls = tls ? (await lazyBuiltin('node:tls')).connect : undefined;
+    signal.throwIfAborted();
     return new Promise<DirectConnection>((resolve, reject) => {
       // The connection object exists before the socket: the socket's onread option calls into it.
       let connection: DirectConnection | undefined;
       const onread = { buffer: () => connection?.nextBuffer() ?? Buffer.allocUnsafe(SCRATCH_BYTES), callback: (bytes: number, buffer: Uint8Array) => connection!.onRead(bytes, buffer) };
-      const socket: Socket = tls
+      const socket: Socket = connectTls
         ? connectTls({
             host,
             port,
