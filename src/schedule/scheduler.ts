@@ -607,17 +607,20 @@ export class Scheduler {
     // A slow thief with a piece it must take whole could end after the victim alone would.
     if (thief > 0 && ((victim.end - cut) / thief) >= finishIn) return undefined;
     const requestEnd = victim.requestEnd ?? victim.end;
+    // A cut just past the end of the victim's request would leave it a sliver that needs a
+    // request of its own (and a first-byte wait): the thief starts where that request ends instead.
+    const snapped = (at: number) => (at > requestEnd && at - requestEnd < this.#p.minSplitSize ? requestEnd : at);
+    const leaving = (at: number) => (victim.end - at >= this.#p.minSplitSize ? at : undefined);
     // Waiting for its first bytes (server latency) is not being slow: such a victim is only
     // cut where its request ends, so nothing the server is about to send is thrown away.
     const silent = victim.active && victim.received === victim.attemptStartBytes;
-    if (silent) return victim.end - Math.max(cut, requestEnd) >= this.#p.minSplitSize ? Math.max(cut, requestEnd) : undefined;
+    if (silent) return leaving(snapped(Math.max(cut, requestEnd)));
     const straggler = !victim.active || speed < STRAGGLER_FRACTION * typical;
     // A response that will still take long is worth cutting too: what the server pushed ahead is
     // then small next to what the cut saves.
     const slowToRequestEnd = speed <= 0 || ((requestEnd - from) / speed) * 1000 >= LONG_RESPONSE_MS;
-    if ((straggler || slowToRequestEnd) && !this.#clientBound()) return finishIn * 1000 >= STEAL_HORIZON_MS ? cut : undefined;
-    const safe = Math.max(cut, requestEnd);
-    return victim.end - safe >= this.#p.minSplitSize ? safe : undefined;
+    if ((straggler || slowToRequestEnd) && !this.#clientBound()) return finishIn * 1000 >= STEAL_HORIZON_MS ? leaving(snapped(cut)) : undefined;
+    return leaving(snapped(Math.max(cut, requestEnd)));
   }
 }
 
