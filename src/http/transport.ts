@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { DownloadError, toDownloadError } from '../errors.js';
 import { parseContentLength } from './content-range.js';
 import { locationText } from './location.js';
+import { RequestRelay } from './request-relay.js';
 
 export interface ResponseHead {
   status: number;
@@ -47,12 +48,12 @@ export interface RequestHandle {
 }
 
 const MAX_REDIRECTS = 20;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+export const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin (catalogue case 49). */
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 /** Refused answers with a body up to this long are read to their end rather than cut. */
-const DRAIN_LIMIT = 64 * 1024;
+export const DRAIN_LIMIT = 64 * 1024;
 
 /** Whether a refused answer is short enough to read to its end: it says how long it is, and that is little. */
 function drainable(headers: IncomingHttpHeaders): boolean {
@@ -64,36 +65,19 @@ function drainable(headers: IncomingHttpHeaders): boolean {
 class SinkSatisfied extends Error {}
 
 export function sendRequest(dispatcher: Dispatcher, spec: RequestSpec, sink: ResponseSink): RequestHandle {
-  let controller: Dispatcher.DispatchController | undefined;
-  let aborted: Error | undefined;
-  let wantPause = false;
+  const relay = new RequestRelay();
   const handle: RequestHandle = {
     done: undefined as unknown as RequestHandle['done'],
-    pause() {
-      wantPause = true;
-      controller?.pause();
-    },
-    resume() {
-      wantPause = false;
-      controller?.resume();
-    },
-    abort(reason) {
-      aborted ??= reason;
-      controller?.abort(reason);
-    },
-    cut() {
-      handle.abort(new SinkSatisfied('cut short'));
-    },
+    pause: () => relay.pause(),
+    resume: () => relay.resume(),
+    abort: (reason) => relay.abort(reason),
+    cut: () => relay.abort(new SinkSatisfied('cut short')),
   };
   handle.done = (async () => {
     let url = spec.url;
     let headers = spec.headers;
     for (let hop = 0; ; hop++) {
-      const outcome = await dispatchOnce(dispatcher, { ...spec, url, headers }, sink, (c) => {
-        controller = c;
-        if (aborted) c.abort(aborted);
-        else if (wantPause) c.pause();
-      });
+      const outcome = await dispatchOnce(dispatcher, { ...spec, url, headers }, sink, (c) => relay.attach(c));
       if (outcome.redirect === undefined) return { url };
       if (hop >= MAX_REDIRECTS) throw new DownloadError('ERR_PROTOCOL', `too many redirects (more than ${MAX_REDIRECTS})`, { url: spec.url.href });
       const next = resolveRedirect(url, outcome.redirect);

@@ -5,41 +5,26 @@
  * undici with the same sink, and the handle follows it there.
  */
 import type { Dispatcher } from 'undici';
+import { RequestRelay } from '../request-relay.js';
 import { sendRequest, type RequestHandle, type RequestSpec } from '../transport.js';
 import type { DirectPool } from './connections.js';
 import { Declined, sendDirect, type DirectSink } from './send-direct.js';
 
 export function sendSegmentRequest(dispatcher: Dispatcher, direct: DirectPool | undefined, spec: RequestSpec, sink: DirectSink): RequestHandle {
   if (direct === undefined || (spec.url.protocol !== 'http:' && spec.url.protocol !== 'https:') || direct.declines(spec.url.origin)) return sendRequest(dispatcher, spec, sink);
-  let current = sendDirect(direct, spec, sink);
-  let paused = false;
-  let aborted: Error | undefined;
-  let cut = false;
-  const handle: RequestHandle = {
-    done: current.done.catch((error: unknown) => {
+  const relay = new RequestRelay();
+  const first = sendDirect(direct, spec, sink);
+  relay.attach(first);
+  return {
+    done: first.done.catch((error: unknown) => {
       if (!(error instanceof Declined) || spec.signal.aborted) throw error;
-      current = sendRequest(dispatcher, spec, sink);
-      if (aborted !== undefined) current.abort(aborted);
-      else if (cut) current.cut();
-      else if (paused) current.pause();
-      return current.done;
+      const again = sendRequest(dispatcher, spec, sink);
+      relay.attach(again);
+      return again.done;
     }),
-    pause() {
-      paused = true;
-      current.pause();
-    },
-    resume() {
-      paused = false;
-      current.resume();
-    },
-    abort(reason) {
-      aborted ??= reason;
-      current.abort(reason);
-    },
-    cut() {
-      cut = true;
-      current.cut();
-    },
+    pause: () => relay.pause(),
+    resume: () => relay.resume(),
+    abort: (reason) => relay.abort(reason),
+    cut: () => relay.cut(),
   };
-  return handle;
 }

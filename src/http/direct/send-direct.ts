@@ -7,12 +7,10 @@
  * it: the request is sent again through undici, which then serves that origin for good.
  */
 import { DownloadError } from '../../errors.js';
-import type { RequestHandle, RequestSpec, ResponseSink } from '../transport.js';
+import { RequestRelay } from '../request-relay.js';
+import { DRAIN_LIMIT, REDIRECT_STATUSES, type RequestHandle, type RequestSpec, type ResponseSink } from '../transport.js';
 import type { DirectConnection, DirectPool } from './connections.js';
 import { bodyLength, headEnd, keepsAlive, MAX_HEAD_BYTES, parseHead, type ParsedHead } from './response-head.js';
-
-/** Refused answers with a body up to this long are read to their end (the connection stays usable). */
-const DRAIN_LIMIT = 64 * 1024;
 
 /** The sink's in-place interface (fetch-job's ranged sink has it). */
 export interface DirectSink extends ResponseSink {
@@ -25,8 +23,6 @@ export interface DirectSink extends ResponseSink {
 /** Thrown inside to send the request through undici instead. */
 export class Declined extends Error {}
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
 type State =
   | { kind: 'head'; bytes: Buffer[]; length: number }
   | { kind: 'body'; left: number; reusable: boolean }
@@ -38,41 +34,27 @@ type State =
  * the sink (the caller sends it through undici).
  */
 export function sendDirect(pool: DirectPool, spec: RequestSpec, sink: DirectSink): RequestHandle {
-  let request: DirectRequest | undefined;
-  let pendingAbort: Error | undefined;
-  let wantPause = false;
+  const relay = new RequestRelay();
   const handle: RequestHandle = {
     done: (async () => {
       for (let fresh = false; ; fresh = true) {
         const reused = fresh ? undefined : pool.reuse(spec.url);
         const connection = reused ?? (await pool.open(spec.url, spec.signal));
-        request = new DirectRequest(pool, connection, spec, sink);
-        if (pendingAbort !== undefined) request.abort(pendingAbort);
-        else if (wantPause) request.pause();
+        const request = new DirectRequest(pool, connection, spec, sink);
+        relay.attach(request);
         try {
           return await request.done;
         } catch (error) {
           // A parked connection the server had closed meanwhile: nothing was answered, ask on a new one.
-          if (reused !== undefined && request.silent && !spec.signal.aborted && pendingAbort === undefined) continue;
+          if (reused !== undefined && request.silent && !spec.signal.aborted && relay.aborted === undefined) continue;
           throw error;
         }
       }
     })(),
-    pause() {
-      wantPause = true;
-      request?.pause();
-    },
-    resume() {
-      wantPause = false;
-      request?.resume();
-    },
-    abort(reason) {
-      pendingAbort ??= reason;
-      request?.abort(reason);
-    },
-    cut() {
-      request?.cut();
-    },
+    pause: () => relay.pause(),
+    resume: () => relay.resume(),
+    abort: (reason) => relay.abort(reason),
+    cut: () => relay.cut(),
   };
   return handle;
 }
@@ -245,7 +227,7 @@ class DirectRequest {
 
   #judge(head: ParsedHead): void {
     const url = this.#spec.url;
-    if (REDIRECTS.has(head.status) && head.headers.location !== undefined) throw this.#decline();
+    if (REDIRECT_STATUSES.has(head.status) && head.headers.location !== undefined) throw this.#decline();
     const transferCoded = head.headers['transfer-encoding'] !== undefined;
     const length = transferCoded ? 'none' : bodyLength(head.headers, url.href);
     const reusable = keepsAlive(head);
