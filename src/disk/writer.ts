@@ -70,10 +70,6 @@ export class SegmentWriter<T = void> {
     pool.join();
   }
 
-  /** Where the next byte goes. */
-  get position(): number {
-    return this.#position + (this.#fill?.length ?? 0) + this.#overflow.reduce((sum, c) => sum + c.length, 0);
-  }
 
   attach(flow: BackPressure): void {
     this.#flow = flow;
@@ -158,7 +154,7 @@ export class SegmentWriter<T = void> {
   /** Takes a buffer for the next batch; false (and pauses) when none may be had now. */
   #startBatch(): boolean {
     // One batch being written and one waiting is as far as a connection may run ahead of the disk.
-    const held = (this.#queued === undefined ? 0 : 1) + (this.#writing === undefined ? 0 : 1);
+    const held = this.#writing === undefined ? 0 : 1;
     const buffer = this.#queued === undefined ? this.#pool.take(held) : undefined;
     if (buffer === undefined) {
       this.#pause();

@@ -9,11 +9,11 @@
 import type { Writable } from 'node:stream';
 import { DownloadError } from '../errors.js';
 import type { WriteTarget } from '../disk/writer.js';
+import { SEAM_BYTES } from '../transfer/fetch-job.js';
 import type { InOrderDigest } from '../verify/in-order-digest.js';
 
 /** Pieces may start at most this far past the bytes already written out (the scheduler's window). */
 export const STREAM_WINDOW_BYTES = 64 * 1024 * 1024;
-const SEAM_BYTES = 16;
 
 interface Waiting {
   buffer: Buffer;

@@ -60,7 +60,6 @@ export class BlockLedger {
   readonly size: number;
   readonly #hashes: BigUint64Array;
   readonly #known: Uint8Array;
-  #knownCount = 0;
   /** Pieces of blocks not hashed whole, by block. */
   readonly #partial = new Map<number, Piece[]>();
   /** Pieces recorded since the manifest last took them. */
@@ -75,10 +74,6 @@ export class BlockLedger {
     this.#hashes = new BigUint64Array(blockCount(size));
     this.#known = new Uint8Array(blockCount(size));
     this.#readBlock = readBlock;
-  }
-
-  get complete(): boolean {
-    return this.#knownCount === this.#known.length;
   }
 
   /** A hashed piece of bytes now on disk. */
@@ -117,7 +112,6 @@ export class BlockLedger {
   }
 
   #set(index: number, hash: bigint): void {
-    if (this.#known[index] === 0) this.#knownCount++;
     this.#known[index] = 1;
     this.#hashes[index] = hash;
     this.#partial.delete(index);
@@ -126,7 +120,6 @@ export class BlockLedger {
   /** Forgets every block that overlaps [start, end): its bytes are about to be fetched again. */
   forget(start: number, end: number): void {
     for (let index = blockOf(start); index * BLOCK_BYTES < end; index++) {
-      if (this.#known[index] === 1) this.#knownCount--;
       this.#known[index] = 0;
       this.#partial.delete(index);
     }

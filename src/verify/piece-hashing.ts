@@ -26,10 +26,6 @@ export class PieceHashing {
     this.#ledger = ledger;
   }
 
-  get ledger(): BlockLedger {
-    return this.#ledger;
-  }
-
   /** `bytes` at `position` of `job` are about to be written. */
   sealed(job: Job, bytes: Buffer, position: number): SealedHash {
     let piece = job.piece;

@@ -10,6 +10,7 @@ import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import { lazyBuiltin } from '../lazy-builtin.js';
 import type { HashAlgorithm } from '../options.js';
 import { crashPoint } from '../test-hooks.js';
+import { hex64 } from './blocks.js';
 
 let api: Promise<XXHashAPI> | undefined;
 /** The wasm module is compiled once per process. */
@@ -30,7 +31,7 @@ export interface OrderedHash {
 export async function orderedHash(algorithm: HashAlgorithm): Promise<OrderedHash> {
   if (algorithm === 'xxh64') {
     const hash = (await xxhashApi()).create64();
-    return { update: (bytes) => void hash.update(bytes), digest: () => hash.digest().toString(16).padStart(16, '0') };
+    return { update: (bytes) => void hash.update(bytes), digest: () => hex64(hash.digest()) };
   }
   // node:crypto is loaded only when a --checksum asks for a standard digest (start-up: issue 13).
   const { createHash } = await lazyBuiltin('node:crypto');
