@@ -143,9 +143,7 @@ export class Download extends EventEmitter<DownloadEvents> {
           first = await this.#requestFirst(dispatcher, signal, { kind: 'none' });
         }
         const remote = first.remote;
-        if (remote.size !== undefined && remote.size > o.maxSize) {
-          throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
-        }
+        this.#checkSize(remote);
         held ??= await this.#hold(output);
         let existing = held.existing;
         if (existing.kind === 'unproven') {
@@ -235,14 +233,20 @@ export class Download extends EventEmitter<DownloadEvents> {
   }
 
   /** Streams into a Writable: nothing on disk to lock, look at or resume. */
+  /** A file larger than `maxSize` is refused before a byte of it is kept. */
+  #checkSize(remote: RemoteInfo): void {
+    const limit = this.#options.maxSize;
+    if (remote.size !== undefined && remote.size > limit) {
+      throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${limit}`, { url: remote.url.href });
+    }
+  }
+
   async #stream(dispatcher: Dispatcher, signal: AbortSignal, writable: Writable, startedAt: number): Promise<DownloadResult> {
     const o = this.#options;
     const first = await this.#requestFirst(dispatcher, signal, { kind: 'none' });
     try {
       const remote = first.remote;
-      if (remote.size !== undefined && remote.size > o.maxSize) {
-        throw new DownloadError('ERR_TOO_LARGE', `file is ${remote.size} bytes, the limit is ${o.maxSize}`, { url: remote.url.href });
-      }
+      this.#checkSize(remote);
       const primary = sourceOf(remote, this.#headersFor(remote.url), true);
       const ranged = remote.size !== undefined && remote.acceptsRanges;
       this.emit('start', { url: publicUrl(remote.url), path: STREAM_PATH, totalBytes: remote.size, connections: ranged ? o.connections : 1, acceptsRanges: remote.acceptsRanges });

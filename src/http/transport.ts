@@ -53,10 +53,10 @@ export const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 /** Refused answers with a body up to this long are read to their end rather than cut. */
-export const DRAIN_LIMIT = 64 * 1024;
+const DRAIN_LIMIT = 64 * 1024;
 
 /** Whether a refused answer is short enough to read to its end: it says how long it is, and that is little. */
-function drainable(headers: IncomingHttpHeaders): boolean {
+export function drainable(headers: IncomingHttpHeaders): boolean {
   const length = parseContentLength(headers['content-length']);
   return length !== undefined && !Number.isNaN(length) && length <= DRAIN_LIMIT;
 }

@@ -365,8 +365,9 @@ export class Scheduler {
     this.#decision = undefined;
     if (this.#signal.aborted || this.#running === 0) return;
     const firstByteMs = this.#p.firstByteMs!;
-    const worth = this.#p.adaptive ? this.#p.connections : this.#worth(rate);
-    debug('first response: %d B/s after %d ms to its first byte, %d bytes left: %d connection(s)', Math.round(rate), Math.round(firstByteMs), this.#remaining(), worth);
+    const remaining = this.#remaining();
+    const worth = this.#p.adaptive ? this.#p.connections : this.#worth(rate, remaining);
+    debug('first response: %d B/s after %d ms to its first byte, %d bytes left: %d connection(s)', Math.round(rate), Math.round(firstByteMs), remaining, worth);
     if (worth <= 1) return;
     this.#spread(worth, (rate * firstByteMs) / 1000, rate);
     if (this.#p.adaptive) {
@@ -406,9 +407,9 @@ export class Scheduler {
   }
 
   /** The connections worth opening for what is left, at `bytesPerSecond` per connection. */
-  #worth(bytesPerSecond: number): number {
+  #worth(bytesPerSecond: number, remainingBytes = this.#remaining()): number {
     return connectionsWorthOpening({
-      remainingBytes: this.#remaining(),
+      remainingBytes,
       bytesPerSecond,
       firstByteMs: this.#p.firstByteMs ?? 0,
       max: this.#p.connections,
@@ -421,11 +422,12 @@ export class Scheduler {
     if (this.#decision !== undefined || this.#signal.aborted || this.#limit.concurrency >= this.#p.connections) return;
     const rate = this.#typicalSpeed();
     if (rate <= 0) return;
-    const worth = this.#worth(rate);
+    const remaining = this.#remaining();
+    const worth = this.#worth(rate, remaining);
     if (worth <= this.#limit.concurrency) return;
     this.#secondWave = undefined;
     this.#limit.concurrency = this.#concurrency.open(worth);
-    debug('connections -> %d (%d B/s per connection, %d bytes left)', this.#limit.concurrency, Math.round(rate), this.#remaining());
+    debug('connections -> %d (%d B/s per connection, %d bytes left)', this.#limit.concurrency, Math.round(rate), remaining);
     this.#stealForFreeSlots();
   }
 

@@ -33,8 +33,6 @@ export interface ConnectionReader {
 export class DirectConnection {
   readonly socket: Socket;
   readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-  /** Requests this connection has carried (a reused one may have been closed by the peer meanwhile). */
-  uses = 0;
   #reader: ConnectionReader | undefined;
   #closed = false;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -66,7 +64,6 @@ export class DirectConnection {
     clearTimeout(this.#idleTimer);
     this.#onIdleClose = undefined;
     this.#reader = reader;
-    this.uses++;
     this.socket.ref();
     this.socket.resume();
   }

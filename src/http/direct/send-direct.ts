@@ -8,7 +8,7 @@
  */
 import { DownloadError } from '../../errors.js';
 import { RequestRelay } from '../request-relay.js';
-import { DRAIN_LIMIT, REDIRECT_STATUSES, type RequestHandle, type RequestSpec, type ResponseSink } from '../transport.js';
+import { drainable, REDIRECT_STATUSES, type RequestHandle, type RequestSpec, type ResponseSink } from '../transport.js';
 import type { DirectConnection, DirectPool } from './connections.js';
 import { bodyLength, headEnd, keepsAlive, MAX_HEAD_BYTES, parseHead, type ParsedHead } from './response-head.js';
 
@@ -24,7 +24,8 @@ export interface DirectSink extends ResponseSink {
 export class Declined extends Error {}
 
 type State =
-  | { kind: 'head'; bytes: Buffer[]; length: number }
+  /** `pending`: the start of a head that came in an earlier read (a copy: reads reuse their buffer). */
+  | { kind: 'head'; pending: Buffer | undefined }
   | { kind: 'body'; left: number; reusable: boolean }
   | { kind: 'drain'; left: number; refusal: unknown; reusable: boolean }
   | { kind: 'done' };
@@ -65,7 +66,7 @@ class DirectRequest {
   readonly #connection: DirectConnection;
   readonly #spec: RequestSpec;
   readonly #sink: DirectSink;
-  #state: State = { kind: 'head', bytes: [], length: 0 };
+  #state: State = { kind: 'head', pending: undefined };
   /** The region last handed to a read: a read into it landed in place. */
   #handed: Buffer | undefined;
   #settle!: (error: unknown) => void;
@@ -204,20 +205,19 @@ class DirectRequest {
 
   /** Collects the head; once complete, judges it and returns the bytes after it. */
   #head(state: Extract<State, { kind: 'head' }>, view: Buffer): Buffer {
-    state.bytes.push(Buffer.from(view));
-    state.length += view.length;
-    const all = Buffer.concat(state.bytes);
+    // A head that fits in one read (the usual case) is parsed where it was read, never copied.
+    const all = state.pending === undefined ? view : Buffer.concat([state.pending, view]);
     const end = headEnd(all);
     if (end < 0) {
-      if (state.length > MAX_HEAD_BYTES) throw new DownloadError('ERR_PROTOCOL', 'malformed response: response head too large', { url: this.#spec.url.href });
-      state.bytes = [all];
+      if (all.length > MAX_HEAD_BYTES) throw new DownloadError('ERR_PROTOCOL', 'malformed response: response head too large', { url: this.#spec.url.href });
+      state.pending = all === view ? Buffer.from(view) : all;
       return Buffer.alloc(0);
     }
     const head = parseHead(all.subarray(0, end), this.#spec.url.href);
     const after = all.subarray(end);
     // Informational answers (100 Continue, 103 Early Hints) come before the real one: skip them.
     if (head.status < 200) {
-      this.#state = { kind: 'head', bytes: [], length: 0 };
+      this.#state = { kind: 'head', pending: undefined };
       return after;
     }
     clearTimeout(this.#headTimer);
@@ -236,7 +236,7 @@ class DirectRequest {
       this.#sink.head({ status: head.status, headers: head.headers, url });
     } catch (refusal) {
       // A short answer that says no is read to its end, so the connection can be used again.
-      if (length !== 'none' && length <= DRAIN_LIMIT) {
+      if (length !== 'none' && drainable(head.headers)) {
         this.#state = { kind: 'drain', left: length, refusal, reusable };
         if (length === 0) this.#refuse(this.#state);
         return;
