@@ -46,13 +46,11 @@ describe('prefixBytes', () => {
         }
       },
     });
-    const during = seen.filter((p) => p.transferredBytes < size);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.prefixBytes).toBeGreaterThanOrEqual(seen[i - 1]!.prefixBytes);
-    // With a quarter of the file still missing, the prefix had passed a quarter of it (four equal
-    // segments, one per connection, would have had the first one three quarters done: 19%).
-    const late = during.filter((p) => p.transferredBytes >= 0.75 * size);
-    expect(late.length).toBeGreaterThan(0);
-    expect(late[0]!.prefixBytes).toBeGreaterThanOrEqual(0.25 * size);
+    // How far the prefix runs ahead depends on the plan the measured rates lead to (many pieces in
+    // order for a long file, an equal split near the threshold, as on a loaded machine): the plan
+    // itself is pinned on a scripted clock in test/unit/in-order.test.ts. Here: whatever the plan,
+    // the prefix grew while the download ran and the .part up to it was already the file.
     expect(checks.length).toBeGreaterThan(0);
     expect(await Promise.all(checks)).toEqual(checks.map(() => true));
     expect(seen.at(-1)!.prefixBytes).toBe(size);
