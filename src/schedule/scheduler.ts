@@ -390,8 +390,12 @@ export class Scheduler {
     const rate = elapsed > 0 ? this.#receivedThisRun() / elapsed : 0;
     if (rate <= 0) return REQUEST_SECONDS;
     const left = this.#remaining() / rate;
-    const floor = Math.max(MIN_REQUEST_SECONDS, (8 * (this.#p.firstByteMs ?? 0)) / 1000);
-    return Math.min(REQUEST_SECONDS, Math.max(floor, left / 3));
+    return Math.min(REQUEST_SECONDS, Math.max(this.#shortestRequestSeconds(), left / 3));
+  }
+
+  /** No request carries less transfer than several first-byte waits (each request costs one). */
+  #shortestRequestSeconds(): number {
+    return Math.max(MIN_REQUEST_SECONDS, (8 * (this.#p.firstByteMs ?? 0)) / 1000);
   }
 
   /** The average speed of connections that have streamed long enough to have one (0 before). */
@@ -436,16 +440,18 @@ export class Scheduler {
    * job keeps a piece (plus a lead for the round trip the others wait), the others take the next
    * pieces, and the rest stays in reserve, cut from its front as connections free up, so the
    * contiguous prefix of the file grows steadily (as aria2's in-order piece selector does) and
-   * stragglers are still split at the end. Otherwise (a short file, or several ranges left by a
-   * resume) each job keeps its first piece of an equal split and the others become jobs of their own.
+   * stragglers are still split at the end (pieces sized by #inOrderPiece). Otherwise (a short file,
+   * or several ranges left by a resume) each job keeps its first piece of an equal split and the
+   * others become jobs of their own.
    */
   #spread(count: number, lead: number, rate: number): void {
     const owners = this.#p.jobs.filter((j) => j.end - j.start - j.received > 0);
     const only = owners.length === 1 ? owners[0]! : undefined;
     if (only !== undefined && only.active) {
       // The first response had the link to itself; the connections will share it.
-      const piece = this.#pieceBytes(rate / count);
-      const keepEnd = this.#alignUp(only.start + only.received + Math.round(lead) + piece);
+      const from = only.start + only.received + Math.round(lead);
+      const piece = this.#inOrderPiece(from, only.end, count, rate);
+      const keepEnd = this.#alignUp(from + piece);
       if (only.end - keepEnd >= IN_ORDER_PIECES * (count - 1) * piece) {
         const end = only.end;
         only.end = keepEnd; // first, so the job never writes into a piece given away
@@ -464,6 +470,26 @@ export class Scheduler {
       job.end = mine[0]!.end; // first, so the job never writes into a piece given away
       for (const piece of mine.slice(1)) this.#addJob(job, piece, true);
     });
+  }
+
+  /**
+   * The piece for an in-order hand-out of [from, end) to `count` connections: about a request's
+   * worth at `rate` shared by them, or smaller where that leaves too few pieces to hand out in order.
+   * The first rate is read over a few milliseconds and carries whatever burst the server's pacing or
+   * the socket buffers held (several times the link's rate), which sizes the pieces too long; they
+   * may shrink as far as the shortest request worth sending at that rate (and never below the
+   * smallest piece), so a mid-size file is still handed out in order when the rate was a burst.
+   */
+  #inOrderPiece(from: number, end: number, count: number, rate: number): number {
+    const piece = this.#pieceBytes(rate / count);
+    const slots = IN_ORDER_PIECES * (count - 1) + 1; // the first job's piece, one for each other connection, as many again in reserve
+    const unit = this.#p.blockAlignment ?? this.#p.alignment;
+    // Pieces are whole units from an aligned start, so `slots` of them end at or before `end`.
+    const fitting = Math.floor((end - this.#alignUp(from)) / slots / unit) * unit;
+    if (rate <= 0 || fitting >= piece) return piece;
+    const max = this.#p.maxPieceBytes ?? MAX_PIECE_BYTES;
+    const shortest = this.#alignUp(Math.min(max, Math.max(Math.min(MIN_PIECE_BYTES, max), (rate / count) * this.#shortestRequestSeconds())));
+    return fitting >= shortest ? fitting : piece;
   }
 
   /** A new job for `range`, split off `from` (which no longer covers it); launched now or kept in reserve. */
