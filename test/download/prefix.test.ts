@@ -49,7 +49,7 @@ describe('prefixBytes', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.prefixBytes).toBeGreaterThanOrEqual(seen[i - 1]!.prefixBytes);
     // How far the prefix runs ahead depends on the plan the measured rates lead to (many pieces in
     // order for a long file, an equal split near the threshold, as on a loaded machine): the plan
-    // itself is pinned on a scripted clock in test/unit/in-order.test.ts. Here: whatever the plan,
+    // itself is pinned on a scripted clock in test/unit/scheduler-plan.test.ts. Here: whatever the plan,
     // the prefix grew while the download ran and the .part up to it was already the file.
     expect(checks.length).toBeGreaterThan(0);
     expect(await Promise.all(checks)).toEqual(checks.map(() => true));
