@@ -43,6 +43,8 @@ export interface RequestPace {
   seconds(): number;
   /** The typical connection's bytes/s so far (0 when none is known yet). */
   typicalSpeed(): number;
+  /** `job` is about to send its next request: the scheduler may re-plan it first (its end may shrink). */
+  beforeRequest?(job: Job): void;
 }
 
 /** A streaming xxh64 whose digest can be read at any time without ending it. */
@@ -164,9 +166,9 @@ export class Scheduler {
   #retrySteal: NodeJS.Timeout | undefined;
   #elu = { mark: performance.eventLoopUtilization(), busy: 0 };
   /** Request sizing as the whole download sees it (src/transfer/fetch-job.ts asks before every request). */
-  readonly #pace: RequestPace = { seconds: () => this.#requestSeconds(), typicalSpeed: () => this.#typicalSpeed() };
+  readonly #pace: RequestPace = { seconds: () => this.#requestSeconds(), typicalSpeed: () => this.#typicalSpeed(), beforeRequest: (job) => this.#beforeRequest(job) };
   /** Waiting for the first response's rate before opening more connections. */
-  #decision: { timer: NodeJS.Timeout | undefined; probe?: RateProbe } | undefined;
+  #decision: { timer: NodeJS.Timeout | undefined; probe?: RateProbe; first?: Job } | undefined;
   /** The second half of the connections, opened once the first half streams without refusals. */
   #secondWave: number | undefined;
   /** Ranges handed out in order, lowest first, as connections free up (see #spread). */
@@ -333,6 +335,7 @@ export class Scheduler {
       const wait = Math.min(DECIDE_MAX_MS, Math.max(DECIDE_MIN_MS, this.#p.firstByteMs!));
       const probe = new RateProbe(() => job.received);
       decision.probe = probe;
+      decision.first = job;
       // A burst only makes the link look faster: if even that rate makes every connection worth
       // opening, open them now rather than after the measuring window.
       decision.timer = setTimeout(() => {
@@ -348,6 +351,19 @@ export class Scheduler {
       this.#secondWave = undefined;
     }
     this.#reconsider();
+  }
+
+  /**
+   * The first response ended before its rate decided the connection count (a short first window on
+   * a fast link): decide now, on what it streamed, before its job asks for more. Otherwise that next
+   * request would ask for the rest of the file, and the split that comes a moment later would cut it
+   * while the server has already pushed megabytes of it into the socket.
+   */
+  #beforeRequest(job: Job): void {
+    const decision = this.#decision;
+    if (decision?.probe === undefined || decision.first !== job) return;
+    clearTimeout(decision.timer);
+    this.#decide(job, decision.probe.finish());
   }
 
   /**

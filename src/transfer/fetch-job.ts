@@ -102,6 +102,7 @@ export async function fetchJob(ctx: FetchContext, job: Job, signal: AbortSignal,
   let failure: unknown;
   try {
     while (job.start + job.received < job.end) {
+      pace.beforeRequest?.(job);
       const elapsed = (Date.now() - startedAt) / 1000;
       const speed = elapsed > 0 && job.received > startBytes ? (job.received - startBytes) / elapsed : 0;
       const from = job.start + job.received;
