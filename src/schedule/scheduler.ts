@@ -467,8 +467,8 @@ export class Scheduler {
       // The first response had the link to itself; the connections will share it.
       const from = only.start + only.received + Math.round(lead);
       const piece = this.#inOrderPiece(from, only.end, count, rate);
-      const keepEnd = this.#alignUp(from + piece);
-      if (only.end - keepEnd >= IN_ORDER_PIECES * (count - 1) * piece) {
+      if (piece !== undefined) {
+        const keepEnd = this.#alignUp(from + piece);
         const end = only.end;
         only.end = keepEnd; // first, so the job never writes into a piece given away
         let cursor = keepEnd;
@@ -489,23 +489,22 @@ export class Scheduler {
   }
 
   /**
-   * The piece for an in-order hand-out of [from, end) to `count` connections: about a request's
-   * worth at `rate` shared by them, or smaller where that leaves too few pieces to hand out in order.
-   * The first rate is read over a few milliseconds and carries whatever burst the server's pacing or
-   * the socket buffers held (several times the link's rate), which sizes the pieces too long; they
-   * may shrink as far as the shortest request worth sending at that rate (and never below the
-   * smallest piece), so a mid-size file is still handed out in order when the rate was a burst.
+   * The piece for an in-order hand-out of [from, end) to `count` connections, or undefined when the
+   * range is too short for one (it must hold the first job's piece plus two per other connection):
+   * about a request's worth at `rate` shared by them, or smaller where that does not fit. The first
+   * rate is read over a few milliseconds and carries whatever burst the server's pacing or the
+   * socket buffers held (several times the link's rate), which sizes the pieces too long; they may
+   * shrink as far as the shortest request worth sending at that rate (and never below the smallest
+   * piece), so a mid-size file is still handed out in order when the rate was a burst.
    */
-  #inOrderPiece(from: number, end: number, count: number, rate: number): number {
+  #inOrderPiece(from: number, end: number, count: number, rate: number): number | undefined {
+    const fits = (piece: number) => end - this.#alignUp(from + piece) >= IN_ORDER_PIECES * (count - 1) * piece;
     const piece = this.#pieceBytes(rate / count);
-    const slots = IN_ORDER_PIECES * (count - 1) + 1; // the first job's piece, one for each other connection, as many again in reserve
     const unit = this.#p.blockAlignment ?? this.#p.alignment;
-    // Pieces are whole units from an aligned start, so `slots` of them end at or before `end`.
-    const fitting = Math.floor((end - this.#alignUp(from)) / slots / unit) * unit;
-    if (rate <= 0 || fitting >= piece) return piece;
-    const max = this.#p.maxPieceBytes ?? MAX_PIECE_BYTES;
-    const shortest = this.#alignUp(Math.min(max, Math.max(Math.min(MIN_PIECE_BYTES, max), (rate / count) * this.#shortestRequestSeconds())));
-    return fitting >= shortest ? fitting : piece;
+    // Pieces are whole units from an aligned start, so this many of them end at or before `end`.
+    const fitting = Math.floor((end - this.#alignUp(from)) / (IN_ORDER_PIECES * (count - 1) + 1) / unit) * unit;
+    const chosen = rate <= 0 || fitting >= piece || fitting < this.#pieceBytes(rate / count, this.#shortestRequestSeconds()) ? piece : fitting;
+    return fits(chosen) ? chosen : undefined;
   }
 
   /** A new job for `range`, split off `from` (which no longer covers it); launched now or kept in reserve. */
@@ -517,9 +516,9 @@ export class Scheduler {
     return added;
   }
 
-  /** About one request's worth of transfer at `bytesPerSecond` (a whole number of blocks). */
-  #pieceBytes(bytesPerSecond: number): number {
-    const bytes = bytesPerSecond > 0 ? bytesPerSecond * this.#requestSeconds() : DEFAULT_PIECE_BYTES;
+  /** About one request's worth of transfer at `bytesPerSecond` (a whole number of blocks); `seconds` of it when given. */
+  #pieceBytes(bytesPerSecond: number, seconds = this.#requestSeconds()): number {
+    const bytes = bytesPerSecond > 0 ? bytesPerSecond * seconds : DEFAULT_PIECE_BYTES;
     const max = this.#p.maxPieceBytes ?? MAX_PIECE_BYTES;
     return this.#alignUp(Math.min(max, Math.max(Math.min(MIN_PIECE_BYTES, max), bytes)));
   }
